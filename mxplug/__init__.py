@@ -1,0 +1,29 @@
+"""mxplug: Apache MXNet 1.9's programming model on a plugin-based multi-backend operator core.
+
+>>> import mxplug as mx
+>>> a = mx.nd.ones((2, 3))
+>>> (a * 2).sum().asscalar()
+12.0
+"""
+
+from __future__ import annotations
+
+from . import autograd, base, context, dispatch, plugins, random, registry
+from . import ndarray
+from . import ndarray as nd
+from .base import MXNetError
+from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus, opencl
+from .hookspecs import hookimpl
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "__version__", "MXNetError", "Context", "cpu", "cpu_pinned", "gpu", "opencl", "current_context",
+    "num_gpus", "nd", "ndarray", "autograd", "random", "base", "context", "dispatch", "plugins", "registry",
+    "hookimpl", "explain",
+]
+
+
+def explain(op: str, ctx: Context | None = None, dtype: str = "float32") -> str:
+    """Which kernel would run `op` on `ctx` (default: the current context) for `dtype`, and why."""
+    return dispatch.explain(op, ctx or current_context(), dtype)

@@ -1,0 +1,74 @@
+"""The error hierarchy (MXNet's `mx.base.MXNetError` and specific subclasses).
+
+Every error mxplug raises for bad input derives from `MXNetError`; the subclasses also derive from the
+matching built-in so `except ValueError` keeps working for code written against NumPy.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "MXNetError",
+    "ShapeError",
+    "DTypeError",
+    "AttributeError_",
+    "OperatorAttributeError",
+    "UnknownOperatorError",
+    "KernelNotFoundError",
+    "BackendUnavailableError",
+    "ContextMismatchError",
+    "AutogradError",
+    "PluginError",
+    "RegistryError",
+    "FileFormatError",
+]
+
+
+class MXNetError(Exception):
+    """Base of every error mxplug raises (MXNet's name, so `except mx.base.MXNetError` keeps working)."""
+
+
+class ShapeError(MXNetError, ValueError):
+    """Shapes that do not fit the operator (broadcasting, dot, reshape, concat, axes out of range)."""
+
+
+class DTypeError(MXNetError, TypeError):
+    """A dtype the operator or backend does not accept, or inputs whose dtypes disagree."""
+
+
+class OperatorAttributeError(MXNetError, ValueError):
+    """An unknown attribute, a missing required one, or a value of the wrong kind."""
+
+
+AttributeError_ = OperatorAttributeError  # short alias used in messages and docs
+
+
+class UnknownOperatorError(MXNetError, AttributeError):
+    """No operator of that name is registered."""
+
+
+class KernelNotFoundError(MXNetError, NotImplementedError):
+    """No installed backend has a kernel for (operator, context, dtype)."""
+
+
+class BackendUnavailableError(MXNetError, RuntimeError):
+    """The context's backend is not installed, failed to load, or has no such device."""
+
+
+class ContextMismatchError(MXNetError, ValueError):
+    """An operator got inputs that live on different contexts."""
+
+
+class AutogradError(MXNetError, RuntimeError):
+    """Misuse of autograd: backward on an unrecorded array, a freed graph, a bad head gradient."""
+
+
+class PluginError(MXNetError, RuntimeError):
+    """A plugin that failed to import, raised in a hook, or needs another core API version."""
+
+
+class RegistryError(MXNetError, ValueError):
+    """A malformed, duplicate or inconsistent operator registry entry."""
+
+
+class FileFormatError(MXNetError, ValueError):
+    """A malformed, truncated or hostile model/array file."""

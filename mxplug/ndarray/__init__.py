@@ -1,0 +1,83 @@
+"""`mx.nd`: NDArray and every registry operator as a function (built from the schemas, not from text)."""
+
+from __future__ import annotations
+
+import types
+
+from .. import registry as _registry
+from ..ops import rules as _rules
+from ._op import docstring, invoke, make_function
+from .creation import (
+    arange, array, concatenate, empty, eye, full, linspace, moveaxis, ones, waitall, zeros,
+)
+from .ndarray import NDArray
+
+# Operators living under a sub-namespace in MXNet (`mx.nd.linalg.gemm2`, `mx.nd.contrib.foo`).
+_SUBSPACES = {"linalg_": "linalg", "_contrib_": "contrib", "_image_": "image"}
+_internal = types.ModuleType("mxplug.ndarray._internal", "MXNet's internal operators (mx.nd._internal).")
+linalg = types.ModuleType("mxplug.ndarray.linalg", "Linear algebra operators (mx.nd.linalg).")
+contrib = types.ModuleType("mxplug.ndarray.contrib", "Contributed operators (mx.nd.contrib).")
+image = types.ModuleType("mxplug.ndarray.image", "Image operators (mx.nd.image).")
+op = types.ModuleType("mxplug.ndarray.op", "Every operator, public and internal (mx.nd.op).")
+
+_FLUENT = (
+    "abs", "arccos", "arccosh", "arcsin", "arcsinh", "arctan", "arctanh", "argmax", "argmax_channel",
+    "argmin", "argsort", "broadcast_axes", "broadcast_like", "broadcast_to", "cbrt", "ceil", "clip", "cos",
+    "cosh", "degrees", "depth_to_space", "diag", "exp", "expand_dims", "expm1", "fix", "flatten", "flip",
+    "floor", "gamma", "gammaln", "log", "log10", "log1p", "log2", "log_softmax", "max", "mean", "min",
+    "nanprod", "nansum", "norm", "one_hot", "pad", "pick", "prod", "radians", "rcbrt", "reciprocal", "relu",
+    "repeat", "reshape_like", "rint", "round", "rsqrt", "shape_array", "sigmoid", "sign", "sin", "sinh",
+    "size_array", "slice", "slice_axis", "slice_like", "softmax", "softmin", "sort", "space_to_depth",
+    "split", "sqrt", "square", "squeeze", "sum", "swapaxes", "take", "tan", "tanh", "tile", "topk",
+    "transpose", "trunc", "zeros_like", "ones_like",
+)
+
+
+def _build() -> dict[str, object]:
+    funcs: dict[str, object] = {}
+    for schema in _registry.all_ops().values():
+        fn = make_function(schema, _rules)
+        names = (schema.name, *schema.aliases)
+        for n in names:
+            setattr(op, n, fn)
+            target = _internal if n.startswith("_") else None
+            for prefix, space in _SUBSPACES.items():
+                if n.startswith(prefix):
+                    setattr(globals()[space], n[len(prefix):], fn)
+            if target is not None:
+                setattr(_internal, n, fn)
+            else:
+                funcs[n] = fn
+    return funcs
+
+
+_FUNCS = _build()
+globals().update({k: v for k, v in _FUNCS.items() if k not in globals()})
+# Internal operators stay reachable as mx.nd._name (gradient formulas use them through F).
+globals().update({k: v for k, v in vars(_internal).items() if k.startswith("_") and not k.startswith("__")})
+
+
+def _bind_fluent() -> None:
+    for n in _FLUENT:
+        fn = _FUNCS.get(n)
+        if fn is None or hasattr(NDArray, n):
+            continue
+
+        def method(self, *args, _fn=fn, **kwargs):
+            return _fn(self, *args, **kwargs)
+
+        method.__name__ = n
+        method.__doc__ = fn.__doc__
+        setattr(NDArray, n, method)
+
+
+_bind_fluent()
+
+from . import random  # noqa: E402  (needs the operator functions above)
+from .io import load, save  # noqa: E402
+
+__all__ = [
+    "NDArray", "array", "empty", "zeros", "ones", "full", "arange", "eye", "linspace", "concatenate",
+    "moveaxis", "waitall", "save", "load", "random", "linalg", "contrib", "image", "op", "invoke",
+    "docstring", *sorted(_FUNCS),
+]

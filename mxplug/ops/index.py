@@ -1,0 +1,3 @@
+"""index operators: inference and gradients."""
+
+from __future__ import annotations

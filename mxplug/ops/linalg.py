@@ -1,0 +1,3 @@
+"""linalg operators: inference and gradients."""
+
+from __future__ import annotations

@@ -1,0 +1,3 @@
+"""random operators: inference and gradients."""
+
+from __future__ import annotations

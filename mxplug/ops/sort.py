@@ -1,0 +1,3 @@
+"""sort operators: inference and gradients."""
+
+from __future__ import annotations
