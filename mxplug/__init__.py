@@ -8,8 +8,7 @@
 
 from __future__ import annotations
 
-from . import autograd, base, context, dispatch, plugins, random, registry
-from . import ndarray
+from . import autograd, base, context, dispatch, ndarray, plugins, random, registry
 from . import ndarray as nd
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus, opencl

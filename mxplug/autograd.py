@@ -59,9 +59,12 @@ def record_node(op: str, grad_fn: Callable | None, attrs: dict, inputs: Sequence
     """Attach `outputs` to the graph as results of `op` applied to `inputs` (called by the dispatcher)."""
     if grad_fn is None:
         grad_fn = _no_gradient(op)
-    from .ndarray.ndarray import _wrap
-
-    node = Node(op, grad_fn, attrs, list(inputs), [_wrap(o._data, o._ctx) for o in outputs])
+    saved = []
+    for o in outputs:  # detached twins: the node keeps the output data without a reference cycle
+        twin = object.__new__(type(o))
+        twin._data, twin._ctx, twin._ag = o._data, o._ctx, None
+        saved.append(twin)
+    node = Node(op, grad_fn, attrs, inputs, saved)
     for i, o in enumerate(outputs):
         o._ag = AGInfo(node, i)
 
@@ -216,6 +219,7 @@ def _run_backward(heads, head_grads, variables, retain_graph: bool, create_graph
         prev = slot.get(key)
         slot[key] = g if prev is None else prev + g
 
+    order = _topo_order(heads)  # first: it raises the clear error when an earlier backward freed the graph
     with _Scope(create_graph, train):
         for h, hg in zip(heads, head_grads, strict=True):
             info = h._ag
@@ -233,7 +237,6 @@ def _run_backward(heads, head_grads, variables, retain_graph: bool, create_graph
             else:
                 slot = grads.setdefault(id(info.node), [None] * len(info.node.outputs))
                 slot[info.index] = hg if slot[info.index] is None else slot[info.index] + hg
-        order = _topo_order(heads)
         # Intermediate arrays asked for by autograd.grad: their gradient is their node output's.
         wanted_nodes = {}
         if wanted:
@@ -248,6 +251,10 @@ def _run_backward(heads, head_grads, variables, retain_graph: bool, create_graph
                 if ograds[v._ag.index] is not None:
                     add(found, id(v), ograds[v._ag.index])
             ograds = [g if g is not None else nd.zeros_like(o) for g, o in zip(ograds, node.outputs, strict=True)]
+            if create_graph:  # formulas reading the outputs (exp: g * out) must see them as functions of the inputs
+                for i, o in enumerate(node.outputs):
+                    if o._ag is None:
+                        o._ag = AGInfo(node, i)
             in_grads = node.grad_fn(nd, node.attrs, node.inputs, node.outputs, ograds)
             if len(in_grads) != len(node.inputs):
                 raise AutogradError(
@@ -271,15 +278,23 @@ def _run_backward(heads, head_grads, variables, retain_graph: bool, create_graph
 
 def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: bool = True) -> None:  # noqa: FBT001
     """Compute the gradients of `heads` and store them in the variables' `.grad` (per their grad_req)."""
+    from . import ndarray as nd
     from .ndarray.ndarray import _assign
 
     heads = _as_list(heads)
     variables = _reachable_variables(heads)
+    if heads and all(h._ag is not None for h in heads) and all(v._ag.grad_req == "null" for v in variables):
+        raise AutogradError("backward: there are no inputs in the computation graph that require gradients "
+                            "(every variable reached has grad_req='null')")
     found = _run_backward(heads, head_grads, None, retain_graph, False, train_mode)
     for v in variables:
         g = found.get(id(v))
         info = v._ag
-        if g is None or info.grad_req == "null" or info.grad is None:
+        if info.grad_req == "null" or info.grad is None:
+            continue
+        if g is None:  # reached only through BlockGrad-like paths: a zero gradient, as in MXNet
+            if info.grad_req == "write":
+                _assign(info.grad, nd.zeros_like(info.grad))
             continue
         if info.grad_req == "add":
             g = info.grad + g
@@ -317,16 +332,34 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph: boo
     """
     from . import ndarray as nd
 
-    single = not isinstance(variables, (list, tuple))
-    variables = _as_list(variables)
+    variables = _as_list(variables)  # MXNet returns a list even for a single NDArray variable
+    if not variables:
+        raise AutogradError("grad: variables cannot be an empty list")
     if retain_graph is None:
         retain_graph = create_graph
+    head_list = _as_list(heads)
+    # Unrecorded heads get _run_backward's clearer error instead.
+    reachable = _reachable_ids(head_list) if all(h._ag is not None for h in head_list) else None
+    for i, v in enumerate(variables):
+        if reachable is not None and id(v) not in reachable:
+            raise AutogradError(
+                f"grad: cannot differentiate with respect to variable {i} (shape {v.shape}): it is unreachable "
+                "from the heads (was it computed from them inside autograd.record()?)"
+            )
     found = _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode)
     out = []
     for v in variables:
         g = found.get(id(v))
         out.append(g if g is not None else nd.zeros_like(v))
-    return out[0] if single and len(out) == 1 else out
+    return out
+
+
+def _reachable_ids(heads) -> set[int]:
+    """ids of the heads and of every array feeding a node on their graph."""
+    ids = {id(h) for h in heads}
+    for node in _topo_order(heads):
+        ids.update(id(inp) for inp in node.inputs if inp is not None)
+    return ids
 
 
 def get_symbol(x):
@@ -380,7 +413,7 @@ class Function:
             fn = self
 
             def grad_fn(F, attrs, ins, outs_, ograds):
-                with pause():
+                with pause(is_training()):  # keep backward's train_mode, as MXNet's callback does
                     res = fn.backward(*ograds)
                 res = [res] if isinstance(res, NDArray) else list(res)
                 if len(res) != len(ins):

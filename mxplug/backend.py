@@ -78,3 +78,12 @@ class Backend:
 
     def activate(self, device_id: int) -> None:
         """Make `device_id` current before kernels run (multi-device backends such as CUDA)."""
+
+    # -- randomness --------------------------------------------------------------------------------------
+    def seed(self, seed: int, device_id: int | None = None) -> None:
+        """Reseed the random generator of `device_id` (None: of every device) so later draws repeat.
+
+        A backend with random kernels owns one generator per device and hands it to them (see the NumPy
+        plugin); `mx.random.seed` calls this. The default does nothing: a backend without random kernels
+        has no random state.
+        """

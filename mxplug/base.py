@@ -10,6 +10,7 @@ __all__ = [
     "MXNetError",
     "ShapeError",
     "DTypeError",
+    "IndexingError",
     "AttributeError_",
     "OperatorAttributeError",
     "UnknownOperatorError",
@@ -23,8 +24,11 @@ __all__ = [
 ]
 
 
-class MXNetError(Exception):
-    """Base of every error mxplug raises (MXNet's name, so `except mx.base.MXNetError` keeps working)."""
+class MXNetError(RuntimeError):
+    """Base of every error mxplug raises (MXNet's name, so `except mx.base.MXNetError` keeps working).
+
+    A RuntimeError, as MXNet's is, so `except RuntimeError` written against MXNet still catches it.
+    """
 
 
 class ShapeError(MXNetError, ValueError):
@@ -33,6 +37,13 @@ class ShapeError(MXNetError, ValueError):
 
 class DTypeError(MXNetError, TypeError):
     """A dtype the operator or backend does not accept, or inputs whose dtypes disagree."""
+
+
+class IndexingError(MXNetError, IndexError, ValueError):
+    """A bad indexing key or index: out of bounds, too many indices, an unsupported key type, a zero step.
+
+    An IndexError, as NumPy raises for these, and a ValueError, as MXNet raises for some of them.
+    """
 
 
 class OperatorAttributeError(MXNetError, ValueError):

@@ -109,8 +109,8 @@ def _parse_default(text: str | None) -> Context:
         ) from None
 
 
-_CURRENT: contextvars.ContextVar[Context] = contextvars.ContextVar(
-    "mxplug_context", default=_parse_default(os.environ.get("MXPLUG_DEFAULT_CONTEXT"))
+_CURRENT: contextvars.ContextVar[Context] = contextvars.ContextVar(  # Context is immutable: a safe default
+    "mxplug_context", default=_parse_default(os.environ.get("MXPLUG_DEFAULT_CONTEXT"))  # noqa: B039
 )
 _TOKENS: contextvars.ContextVar[tuple] = contextvars.ContextVar("mxplug_context_tokens", default=())
 

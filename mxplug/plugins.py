@@ -172,6 +172,7 @@ class PluginManager:
                     if self.backend_plugin.get(b.name) == info.name:
                         del self.backends[dev]
                 info.backends.clear()
+                info.kernels = 0  # its kernels were forgotten above
                 return
 
     def backend_named(self, name: str) -> Backend | None:

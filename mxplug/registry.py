@@ -10,7 +10,8 @@ One TOML table per operator (MXNet's name), e.g.::
 
 Inputs: a name; ``name?`` is optional (may be None); ``*name`` is variadic (takes the rest).
 Attribute kinds: int, float, bool, str, dtype, shape (tuple of ints; an int is accepted as a 1-tuple),
-floats (tuple of floats), enum(a|b|c). A ``?`` after the kind admits None; ``= value`` gives the default
+optshape (a shape whose elements may be None, as `slice`'s begin/end/step), floats (tuple of floats),
+enum(a|b|c). A ``?`` after the kind admits None; ``= value`` gives the default
 (an attribute with no default is required). Values are accepted as MXNet accepts them: native Python
 values or their string forms (``kernel='(3, 3)'``, ``keepdims='True'``).
 Other keys: ``outputs`` (names, default ["output"]), ``nondiff_inputs``, ``differentiable`` (false for ops
@@ -23,12 +24,16 @@ from __future__ import annotations
 import ast
 import os
 import re
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10: the same parser, from PyPI
+    import tomli as tomllib
 
 from .base import OperatorAttributeError, RegistryError, UnknownOperatorError
 
@@ -40,7 +45,7 @@ _ENTRY_KEYS = {
     "aliases", "inputs", "attrs", "outputs", "nondiff_inputs", "differentiable", "composite", "internal",
     "doc",
 }
-_KINDS = {"int", "float", "bool", "str", "dtype", "shape", "floats", "enum"}
+_KINDS = {"int", "float", "bool", "str", "dtype", "shape", "optshape", "floats", "enum"}
 _SPEC_RE = re.compile(r"^\s*(?P<kind>[a-z]+)(?:\((?P<choices>[^)]*)\))?(?P<opt>\?)?\s*(?:=\s*(?P<default>.*))?$")
 
 # dtypes MXNet 1.9 names (plus bool); the keys are what users may pass as strings.
@@ -86,7 +91,8 @@ class AttrSpec:
             return "a dtype, one of " + ", ".join(DTYPES)
         return {
             "int": "an int", "float": "a float", "bool": "a bool", "str": "a string",
-            "shape": "a tuple of ints such as (3, 3)", "floats": "a tuple of floats",
+            "shape": "a tuple of ints such as (3, 3)", "optshape": "a tuple of ints or None such as (None, 2)",
+            "floats": "a tuple of floats",
         }[self.kind] + (" or None" if self.optional else "")
 
     def _bad(self, op: str, value: Any, expected: str) -> None:
@@ -161,6 +167,13 @@ def _parse_shape(spec: AttrSpec, v: Any) -> tuple[int, ...]:
     raise TypeError
 
 
+def _parse_optshape(spec: AttrSpec, v: Any) -> tuple[int | None, ...]:
+    v = _literal(v)
+    if isinstance(v, (list, tuple)):
+        return tuple(None if x is None else _parse_shape(spec, x)[0] for x in v)
+    return _parse_shape(spec, v)
+
+
 def _parse_floats(spec: AttrSpec, v: Any) -> tuple[float, ...]:
     v = _literal(v)
     if isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, bool):
@@ -172,7 +185,7 @@ def _parse_floats(spec: AttrSpec, v: Any) -> tuple[float, ...]:
 
 _PARSERS = {
     "int": _parse_int, "float": _parse_float, "bool": _parse_bool, "str": _parse_str, "enum": _parse_enum,
-    "dtype": _parse_dtype, "shape": _parse_shape, "floats": _parse_floats,
+    "dtype": _parse_dtype, "shape": _parse_shape, "optshape": _parse_optshape, "floats": _parse_floats,
 }
 
 

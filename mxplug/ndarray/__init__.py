@@ -8,7 +8,17 @@ from .. import registry as _registry
 from ..ops import rules as _rules
 from ._op import docstring, invoke, make_function
 from .creation import (
-    arange, array, concatenate, empty, eye, full, linspace, moveaxis, ones, waitall, zeros,
+    arange,
+    array,
+    concatenate,
+    empty,
+    eye,
+    full,
+    linspace,
+    moveaxis,
+    ones,
+    waitall,
+    zeros,
 )
 from .ndarray import NDArray
 
@@ -74,10 +84,10 @@ def _bind_fluent() -> None:
 _bind_fluent()
 
 from . import random  # noqa: E402  (needs the operator functions above)
-from .io import load, save  # noqa: E402
+from .io import load, load_frombuffer, save  # noqa: E402
 
 __all__ = [
     "NDArray", "array", "empty", "zeros", "ones", "full", "arange", "eye", "linspace", "concatenate",
-    "moveaxis", "waitall", "save", "load", "random", "linalg", "contrib", "image", "op", "invoke",
+    "moveaxis", "waitall", "save", "load", "load_frombuffer", "random", "linalg", "contrib", "image", "op", "invoke",
     "docstring", *sorted(_FUNCS),
 ]

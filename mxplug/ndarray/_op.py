@@ -14,7 +14,7 @@ from ..dispatch import _CACHE, kernel_for
 from ..ops import OpRules, TensorSpec
 from ..plugins import manager
 from ..registry import OpSchema
-from .ndarray import NDArray, _ctx_error, _kernel_failure, _wrap
+from .ndarray import NDArray, _ctx_error, _host_pair, _kernel_failure, _wrap
 
 __all__ = ["invoke", "make_function"]
 
@@ -44,7 +44,7 @@ def invoke(schema: OpSchema, rules: OpRules, inputs: Sequence[NDArray | None], a
     if arrays:
         ctx = arrays[0]._ctx
         for x in arrays[1:]:
-            if x._ctx is not ctx and x._ctx != ctx:
+            if x._ctx is not ctx and x._ctx != ctx and not _host_pair(ctx, x._ctx):
                 raise _ctx_error(schema.name, arrays)
     elif ctx is None:
         ctx = current_context()
@@ -85,7 +85,7 @@ def invoke(schema: OpSchema, rules: OpRules, inputs: Sequence[NDArray | None], a
 def _write_out(schema: OpSchema, result, out):
     if out is None:
         return result
-    from .ndarray import _assign
+    from .ndarray import _take_result
 
     results = [result] if isinstance(result, NDArray) else list(result)
     outs = [out] if isinstance(out, NDArray) else list(out)
@@ -94,7 +94,7 @@ def _write_out(schema: OpSchema, result, out):
     for o, r in zip(outs, results, strict=True):
         if o.shape != r.shape:
             raise MXNetError(f"operator '{schema.name}': out= has shape {o.shape}, the result has {r.shape}")
-        _assign(o, r)
+        _take_result(o, r)
     return out
 
 

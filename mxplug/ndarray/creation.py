@@ -32,12 +32,14 @@ def _dtype(dtype: Any, default: np.dtype = _DEFAULT_DTYPE) -> np.dtype:
 
 
 def _shape(shape: Any) -> tuple[int, ...]:
-    if isinstance(shape, numbers.Integral):
+    def integral(v: Any) -> bool:
+        return isinstance(v, numbers.Integral) and not isinstance(v, bool)
+
+    if integral(shape):
         return (int(shape),)
-    try:
+    if isinstance(shape, (tuple, list)) and all(integral(s) for s in shape):
         return tuple(int(s) for s in shape)
-    except TypeError:
-        raise MXNetError(f"shape must be an int or a tuple of ints, got {shape!r}") from None
+    raise MXNetError(f"shape must be an int or a tuple of ints, got {shape!r}")
 
 
 def _ctx(ctx: Context | str | None) -> Context:
@@ -66,18 +68,33 @@ def array(source_array: Any, ctx: Context | None = None, dtype: Any = None) -> N
         dt = _dtype(dtype)
         try:
             host = np.asarray(source_array)
-        except (TypeError, ValueError) as e:
-            raise MXNetError(f"array: source_array must be array-like, got {type(source_array).__name__}: {e}") from None
-        if host.dtype == object:
-            raise MXNetError("array: source_array has ragged or non-numeric elements")
+        except (TypeError, ValueError) as e:  # ragged nesting
+            kind = type(source_array).__name__
+            raise DTypeError(f"array: source_array must be an array-like object, got {kind}: {e}") from None
+        if host.dtype.kind not in "biufc":  # a TypeError, as MXNet's: strings, ragged or mixed objects
+            raise DTypeError(
+                f"array: source_array must be an array-like object of numbers, got {type(source_array).__name__} "
+                f"holding {host.dtype.name} elements"
+            )
     host = host.astype(dt, copy=False)
     backend = backend_for(ctx)
     backend.check_device(ctx.device_id)
     return _wrap(backend.from_numpy(host, ctx.device_id), ctx)
 
 
-def empty(shape: Any, ctx: Context | None = None, dtype: Any = None) -> NDArray:
-    """An uninitialised array."""
+def _check_stype(stype: str | None) -> None:
+    if stype not in (None, "default"):
+        raise MXNetError(f"storage type {stype!r} is not supported: mxplug arrays are dense ('default')")
+
+
+def empty(shape: Any, ctx: Context | None = None, dtype: Any = None, stype: str | None = None) -> NDArray:
+    """An uninitialised array (float32 by default).
+
+    >>> import mxplug as mx
+    >>> mx.nd.empty((2, 3), dtype='int32').shape
+    (2, 3)
+    """
+    _check_stype(stype)
     ctx = _ctx(ctx)
     backend = backend_for(ctx)
     backend.check_device(ctx.device_id)
@@ -90,19 +107,37 @@ def _filled(op: str, shape, ctx, dtype, **attrs) -> NDArray:
     return getattr(_internal, op)(shape=_shape(shape), ctx=_ctx(ctx), dtype=_dtype(dtype), **attrs)
 
 
-def zeros(shape: Any, ctx: Context | None = None, dtype: Any = None, **kwargs) -> NDArray:
-    """An array of zeros (float32 by default)."""
+def zeros(shape: Any, ctx: Context | None = None, dtype: Any = None, stype: str | None = None, **kwargs
+          ) -> NDArray:
+    """An array of zeros (float32 by default).
+
+    >>> import mxplug as mx
+    >>> mx.nd.zeros((2,), dtype='int64').asnumpy().tolist()
+    [0, 0]
+    """
+    _check_stype(stype)
     return _filled("_zeros", shape, ctx, dtype)
 
 
 def ones(shape: Any, ctx: Context | None = None, dtype: Any = None, **kwargs) -> NDArray:
-    """An array of ones (float32 by default)."""
+    """An array of ones (float32 by default).
+
+    >>> import mxplug as mx
+    >>> mx.nd.ones(3).asnumpy().tolist()
+    [1.0, 1.0, 1.0]
+    """
     return _filled("_ones", shape, ctx, dtype)
 
 
-def full(shape: Any, val: float, ctx: Context | None = None, dtype: Any = None, out: NDArray | None = None
+def full(shape: Any, val: float, ctx: Context | None = None, dtype: Any = np.float32, out: NDArray | None = None
          ) -> NDArray:
-    """An array filled with `val`."""
+    """An array filled with `val`, converted to `dtype` as C casts it (2.7 → 2 for int32); with `out`, `out`
+    is filled (keeping its dtype) and returned.
+
+    >>> import mxplug as mx
+    >>> mx.nd.full((2,), 2.7, dtype='int32').asnumpy().tolist()
+    [2, 2]
+    """
     res = _filled("_full", shape, ctx, dtype, value=float(val))
     if out is not None:
         out[:] = res
@@ -111,8 +146,17 @@ def full(shape: Any, val: float, ctx: Context | None = None, dtype: Any = None, 
 
 
 def arange(start: float, stop: float | None = None, step: float = 1.0, repeat: int = 1,
-           infer_range: bool = False, ctx: Context | None = None, dtype: Any = None) -> NDArray:  # noqa: FBT001
-    """Evenly spaced values in [start, stop), each repeated `repeat` times (MXNet's arange)."""
+           infer_range: bool | None = None, ctx: Context | None = None, dtype: Any = np.float32  # noqa: FBT001
+           ) -> NDArray:
+    """Values start, start + step, … below stop, each repeated `repeat` times; one argument means [0, start).
+
+    As in MXNet the values are computed in `dtype` (start and step are cast to it first), and an empty range
+    or a zero step is an error. `infer_range` only matters to symbolic graphs and is ignored here.
+
+    >>> import mxplug as mx
+    >>> mx.nd.arange(0, 3, repeat=2).asnumpy().tolist()
+    [0.0, 0.0, 1.0, 1.0, 2.0, 2.0]
+    """
     from . import _internal
 
     return _internal._arange(start=start, stop=stop, step=step, repeat=repeat, ctx=_ctx(ctx),
@@ -120,15 +164,26 @@ def arange(start: float, stop: float | None = None, step: float = 1.0, repeat: i
 
 
 def eye(N: int, M: int = 0, k: int = 0, ctx: Context | None = None, dtype: Any = None, **kwargs) -> NDArray:
-    """A 2-D array with ones on the k-th diagonal."""
+    """An N×M array (M=0 means N) with ones on the k-th diagonal (k > 0 above the main one).
+
+    >>> import mxplug as mx
+    >>> mx.nd.eye(2, 3, 1).asnumpy().tolist()
+    [[0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]
+    """
     from . import _internal
 
     return _internal._eye(N=N, M=M, k=k, ctx=_ctx(ctx), dtype=_dtype(dtype))
 
 
 def linspace(start: float, stop: float, num: int, endpoint: bool = True, ctx: Context | None = None,  # noqa: FBT001
-             dtype: Any = None) -> NDArray:
-    """`num` evenly spaced values from start to stop."""
+             dtype: Any = np.float32) -> NDArray:
+    """`num` evenly spaced values from start to stop (stop excluded when endpoint=False), computed in
+    double precision as start + i * step and then converted to `dtype`.
+
+    >>> import mxplug as mx
+    >>> mx.nd.linspace(0, 1, 5).asnumpy().tolist()
+    [0.0, 0.25, 0.5, 0.75, 1.0]
+    """
     from . import _internal
 
     return _internal._linspace(start=start, stop=stop, num=num, endpoint=endpoint, ctx=_ctx(ctx),
@@ -148,9 +203,8 @@ def concatenate(arrays, axis: int = 0, always_copy: bool = True) -> NDArray:  # 
 
 def moveaxis(tensor: NDArray, source: int, destination: int) -> NDArray:
     """Move one axis to a new position."""
-    from . import transpose
-
     from ..ops._util import norm_axis
+    from . import transpose
 
     nd_ = tensor.ndim
     s, d = norm_axis("moveaxis", source, nd_, "source"), norm_axis("moveaxis", destination, nd_, "destination")

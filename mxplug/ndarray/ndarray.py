@@ -13,7 +13,7 @@ import numpy as np
 
 from .. import autograd as _ag
 from ..autograd import _RECORDING, AGInfo
-from ..base import ContextMismatchError, DTypeError, MXNetError, ShapeError
+from ..base import AutogradError, ContextMismatchError, DTypeError, MXNetError, ShapeError
 from ..context import Context, current_context
 from ..dispatch import _CACHE, kernel_for
 from ..plugins import backend_for
@@ -28,6 +28,11 @@ def _wrap(data: Any, ctx: Context) -> NDArray:
     out._ctx = ctx
     out._ag = None
     return out
+
+
+def _host_pair(a: Context, b: Context) -> bool:
+    """cpu(i) and cpu(j) are the same host memory: MXNet lets them mix (the result takes the first's)."""
+    return a.device_type == "cpu" and b.device_type == "cpu"
 
 
 def _ctx_error(op: str, arrays) -> ContextMismatchError:
@@ -46,10 +51,23 @@ def _kernel_failure(op: str, err: Exception, arrays) -> MXNetError:
     return cls(f"operator '{op}' failed on inputs [{shapes}]: {type(err).__name__}: {err}")
 
 
+def _grad_of(op: str):
+    """The gradient formula of an operator (looked up once per operator, then cached)."""
+    fn = _GRADS.get(op)
+    if fn is None:
+        from ..ops import rules
+
+        fn = _GRADS[op] = rules(op).gradient or _ag._no_gradient(op)
+    return fn
+
+
+_GRADS: dict = {}
+
+
 def _binary(op: str, a: NDArray, b: NDArray) -> NDArray:
     """The hot path of `a <op> b` between two NDArrays (broadcasting binary operators)."""
     ctx = a._ctx
-    if b._ctx is not ctx:
+    if b._ctx is not ctx and not _host_pair(ctx, b._ctx):
         raise _ctx_error(op, (a, b))
     da, db = a._data, b._data
     dt = da.dtype
@@ -68,9 +86,7 @@ def _binary(op: str, a: NDArray, b: NDArray) -> NDArray:
     out._ctx = ctx
     out._ag = None
     if (a._ag is not None or b._ag is not None) and _RECORDING.get():
-        from ..ops import rules
-
-        _ag.record_node(op, rules(op).gradient, {}, (a, b), (out,))
+        _ag.record_node(op, _grad_of(op), {}, (a, b), (out,))
     return out
 
 
@@ -79,9 +95,10 @@ def _scalar(op: str, a: NDArray, scalar) -> NDArray:
     ctx = a._ctx
     da = a._data
     dt = da.dtype
+    scalar = float(scalar)
     fn = _CACHE.get((op, ctx.device_type, dt)) or kernel_for(op, ctx, dt)
     try:
-        data = fn(da, scalar=float(scalar))
+        data = fn(da, scalar=scalar)
     except Exception as e:
         raise _kernel_failure(op, e, (a,)) from e
     out = object.__new__(NDArray)
@@ -89,17 +106,37 @@ def _scalar(op: str, a: NDArray, scalar) -> NDArray:
     out._ctx = ctx
     out._ag = None
     if a._ag is not None and _RECORDING.get():
-        from ..ops import rules
-
-        _ag.record_node(op, rules(op).gradient, {"scalar": float(scalar)}, (a,), (out,))
+        _ag.record_node(op, _grad_of(op), {"scalar": scalar}, (a,), (out,))
     return out
 
 
 def _ufunc(array_op: str, scalar_op: str | None, rscalar_op: str | None = None):
-    """Build `__add__`-style methods: NDArray ⊕ NDArray → array_op, NDArray ⊕ number → scalar_op."""
+    """Build `__add__`-style methods: NDArray ⊕ NDArray → array_op, NDArray ⊕ number → scalar_op.
+
+    The NDArray ⊕ NDArray case is inlined here: it is the hottest path in the framework.
+    """
+    cache_get = _CACHE.get
 
     def method(self, other):
-        if type(other) is NDArray or isinstance(other, NDArray):
+        if type(other) is NDArray:
+            ctx = self._ctx
+            da, db = self._data, other._data
+            dt = da.dtype
+            if other._ctx is not ctx or db.dtype != dt:
+                return _binary(array_op, self, other)  # raises the right error
+            fn = cache_get((array_op, ctx.device_type, dt)) or kernel_for(array_op, ctx, dt)
+            try:
+                data = fn(da, db)
+            except Exception as e:
+                raise _kernel_failure(array_op, e, (self, other)) from e
+            out = object.__new__(NDArray)
+            out._data = data
+            out._ctx = ctx
+            out._ag = None
+            if (self._ag is not None or other._ag is not None) and _RECORDING.get():
+                _ag.record_node(array_op, _grad_of(array_op), {}, (self, other), (out,))
+            return out
+        if isinstance(other, NDArray):
             return _binary(array_op, self, other)
         if isinstance(other, numbers.Number) and scalar_op is not None:
             return _scalar(scalar_op, self, other)
@@ -115,6 +152,7 @@ def _ufunc(array_op: str, scalar_op: str | None, rscalar_op: str | None = None):
 
 def _inplace(method):
     def imethod(self, other):
+        _check_graph_write(self)
         result = method(self, other)
         if result is NotImplemented:
             return NotImplemented
@@ -122,10 +160,35 @@ def _inplace(method):
             raise ShapeError(
                 f"in-place operation: result shape {result.shape} does not match the array's shape {self.shape}"
             )
-        _assign(self, result)
+        _take_result(self, result)
         return self
 
     return imethod
+
+
+def _check_graph_write(dst: NDArray) -> None:
+    """MXNet refuses, while recording, to overwrite an array that is in the graph (its gradients would be wrong)."""
+    if dst._ag is not None and _RECORDING.get():
+        raise AutogradError(
+            f"cannot assign to an NDArray {dst.shape} that is already in a computational graph while recording: "
+            "in-place operations (+=, *=, out=x, x[:] = ...) on it would make gradients wrong; call backward "
+            "first or write outside `autograd.record()`"
+        )
+
+
+def _take_result(dst: NDArray, src: NDArray) -> None:
+    """Write an operator's result into `dst` (out=, in-place operators). While recording, `dst` takes the
+    result's place in the graph, as MXNet records an `out=` array as the operator's output."""
+    _check_graph_write(dst)
+    info = src._ag
+    if info is not None and info.node is not None and any(x is dst for x in info.node.inputs):
+        raise AutogradError(
+            f"in-place operations (+=, -=, x[:] = ..., out= one of the inputs) are not supported when recording "
+            f"with autograd (operator '{info.node.op}' writing into its input {dst.shape}); write `y = y + x` instead"
+        )
+    _assign(dst, src)
+    if info is not None:
+        dst._ag = info
 
 
 def _assign(dst: NDArray, src: NDArray) -> None:
@@ -191,8 +254,8 @@ class NDArray:
 
     @property
     def T(self) -> NDArray:
-        if self.ndim > 2:
-            raise ShapeError("NDArray.T is only defined for arrays of at most 2 dimensions; use transpose()")
+        if self.ndim < 2:  # MXNet returns the array itself; higher ranks reverse all axes
+            return self
         from . import transpose
 
         return transpose(self)
@@ -200,7 +263,8 @@ class NDArray:
     @property
     def grad(self) -> NDArray | None:
         """The gradient buffer attached by `attach_grad` (None when there is none)."""
-        return self._ag.grad if self._ag is not None and self._ag.node is None else None
+        info = self._ag
+        return info.grad if info is not None and info.node is None and info.grad_req != "null" else None
 
     @property
     def handle(self):
@@ -250,16 +314,15 @@ class NDArray:
             backend.check_device(other.device_id)
             out = _wrap(backend.from_numpy(self.asnumpy(), other.device_id), other)
             if self._ag is not None and _RECORDING.get():
-                from ..ops import rules
-
-                _ag.record_node("_copyto", rules("_copyto").gradient, {}, (self,), (out,))
+                _ag.record_node("_copyto", _grad_of("_copyto"), {}, (self,), (out,))
             return out
         if isinstance(other, NDArray):
             if other is self:
                 return other
             if other.shape != self.shape:
                 raise ShapeError(f"copyto: shape {self.shape} does not match the target's {other.shape}")
-            _assign(other, self)
+            recorded = self._ag is not None and _RECORDING.get()  # then `other` joins the graph, as in MXNet
+            _take_result(other, self.copyto(other._ctx) if recorded else self)
             return other
         raise TypeError(f"copyto: expected a Context or an NDArray, got {type(other).__name__}")
 
@@ -342,12 +405,12 @@ class NDArray:
             return False
         if n == 1:
             return bool(self.asnumpy().reshape(-1)[0])
-        raise ValueError("The truth value of an NDArray with multiple elements is ambiguous.")
+        raise ShapeError("The truth value of an NDArray with multiple elements is ambiguous.")
 
     __hash__ = object.__hash__
 
     def __reduce__(self):  # pickling copies through NumPy, like MXNet's __getstate__
-        return (_unpickle, (self.asnumpy(), repr(self._ctx)))
+        return (_unpickle, (self.asnumpy(),))
 
     # -- arithmetic -----------------------------------------------------------------------------------
     __add__, __radd__ = _ufunc("broadcast_add", "_plus_scalar", "_plus_scalar")
@@ -385,8 +448,9 @@ class NDArray:
     # The generated operator functions are bound as methods (`x.sum(axis=1)`, `x.exp()`), see __init__.
 
 
-def _unpickle(array: np.ndarray, ctx: str) -> NDArray:
+def _unpickle(array: np.ndarray) -> NDArray:
+    """Unpickled arrays land on cpu(0) whatever context they were pickled from, as in MXNet (so a pickle
+    made on a GPU loads where no GPU plugin is installed)."""
     from . import array as nd_array
 
-    dev, _, idx = ctx.rstrip(")").partition("(")
-    return nd_array(array, ctx=Context(dev, int(idx)), dtype=array.dtype)
+    return nd_array(array, ctx=Context("cpu", 0), dtype=array.dtype)

@@ -6,6 +6,8 @@ Kernels are written once over an array module ``xp`` (``make_kernels(xp)`` in ea
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from mxplug import hookimpl
@@ -17,11 +19,28 @@ __version__ = "0.1.0"
 MXPLUG_API_VERSION = "1.0"
 
 
+# MXNet lets NaN and Inf propagate silently (log(0), 0/0); NumPy would warn from inside our kernels and the
+# core's call sites. Scoped to those modules, so the user's own NumPy code still warns as usual.
+warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"mxplug(_numpy)?\.")
+
+DEFAULT_SEED = 0  # like MXNet, draws repeat from one process to the next until mx.random.seed is called
+
+
+def _generator(seed: int, device_id: int) -> np.random.Generator:
+    # The device index joins the seed, so devices seeded alike still draw different streams.
+    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(device_id,))))
+
+
 class NumpyBackend(Backend):
     """Host memory, NumPy arrays; any cpu(i) index maps to the same host."""
 
     name = "numpy"
     device_type = "cpu"
+
+    def __init__(self) -> None:
+        # One generator per device; the host is this backend's only device, so every cpu(i) draws from and
+        # reseeds the same generator, as all CPU contexts share MXNet's CPU generator.
+        self._generators = {0: _generator(DEFAULT_SEED, 0)}
 
     def num_devices(self) -> int:
         return 1
@@ -44,13 +63,30 @@ class NumpyBackend(Backend):
     def assign(self, dst: np.ndarray, src: np.ndarray) -> None:
         np.copyto(dst, src, casting="unsafe")
 
+    def generator(self, device_id: int = 0) -> np.random.Generator:
+        """The generator of a device (every cpu(i) is the host, device 0)."""
+        return self._generators[0]
+
+    def seed(self, seed: int, device_id: int | None = None) -> None:
+        self._generators[0] = _generator(seed, 0)
+
+    def rng_source(self, ctx: str | None) -> np.random.Generator:
+        """What random kernels call to get their generator: ``ctx`` names a device ('cpu(1)') or is None
+        (the device the kernel runs on); all of them are the host here."""
+        return self.generator(0)
+
+
+BACKEND = NumpyBackend()
+
 
 @hookimpl
 def mxplug_register_backends(register):
-    register(NumpyBackend())
+    register(BACKEND)
 
 
 @hookimpl
 def mxplug_register_kernels(register):
-    for op, fn in make_all_kernels(np).items():
-        register(op, "numpy", fn)
+    for op, fn in make_all_kernels(np, BACKEND.rng_source).items():
+        # An entry may be split by dtype, {("float32", ...): fast, None: general}: specific groups first.
+        for dtypes, kernel in fn.items() if isinstance(fn, dict) else ((None, fn),):
+            register(op, "numpy", kernel, dtypes=dtypes)
