@@ -38,9 +38,9 @@ class NumpyBackend(Backend):
     device_type = "cpu"
 
     def __init__(self) -> None:
-        # One generator per device; the host is this backend's only device, so every cpu(i) draws from and
-        # reseeds the same generator, as all CPU contexts share MXNet's CPU generator.
-        self._generators = {0: _generator(DEFAULT_SEED, 0)}
+        # The host is this backend's only device: every cpu(i) draws from and reseeds this one generator,
+        # as all CPU contexts share MXNet's CPU generator.
+        self._rng = _generator(DEFAULT_SEED, 0)
 
     def num_devices(self) -> int:
         return 1
@@ -64,16 +64,16 @@ class NumpyBackend(Backend):
         np.copyto(dst, src, casting="unsafe")
 
     def generator(self, device_id: int = 0) -> np.random.Generator:
-        """The generator of a device (every cpu(i) is the host, device 0)."""
-        return self._generators[0]
+        """The generator of a device (every cpu(i) is the host)."""
+        return self._rng
 
     def seed(self, seed: int, device_id: int | None = None) -> None:
-        self._generators[0] = _generator(seed, 0)
+        self._rng = _generator(seed, 0)
 
     def rng_source(self, ctx: str | None) -> np.random.Generator:
         """What random kernels call to get their generator: ``ctx`` names a device ('cpu(1)') or is None
         (the device the kernel runs on); all of them are the host here."""
-        return self.generator(0)
+        return self._rng
 
 
 BACKEND = NumpyBackend()
