@@ -8,8 +8,9 @@
 
 from __future__ import annotations
 
-from . import autograd, base, context, dispatch, ndarray, plugins, random, registry
+from . import autograd, base, context, dispatch, ndarray, plugins, random, registry, testing
 from . import ndarray as nd
+from . import testing as test_utils  # MXNet's module name for the same helpers
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus, opencl
 from .hookspecs import hookimpl
@@ -19,7 +20,7 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__", "MXNetError", "Context", "cpu", "cpu_pinned", "gpu", "opencl", "current_context",
     "num_gpus", "nd", "ndarray", "autograd", "random", "base", "context", "dispatch", "plugins", "registry",
-    "hookimpl", "explain",
+    "hookimpl", "explain", "testing", "test_utils",
 ]
 
 
