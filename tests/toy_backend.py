@@ -12,33 +12,23 @@ import types
 from collections.abc import Callable, Iterator
 
 import numpy as np
-from mxplug_numpy.kernels import make_all_kernels
+from mxplug_numpy import NumpyBackend
+from mxplug_numpy.kernels import make_all_kernels, register_table
 
 import mxplug
 from mxplug.backend import Backend
 
 
-class ToyBackend(Backend):
+class ToyBackend(NumpyBackend):
+    """NumPy memory under another device type, with two devices."""
+
     name = "toy"
     device_type = "toy"
 
     def num_devices(self) -> int:
         return 2
 
-    def from_numpy(self, array: np.ndarray, device_id: int) -> np.ndarray:
-        return np.array(array, copy=True)
-
-    def to_numpy(self, data: np.ndarray) -> np.ndarray:
-        return np.array(data, copy=True)
-
-    def empty(self, shape, dtype, device_id: int) -> np.ndarray:
-        return np.empty(shape, dtype=dtype)
-
-    def copy(self, data: np.ndarray) -> np.ndarray:
-        return data.copy()
-
-    def assign(self, dst: np.ndarray, src: np.ndarray) -> None:
-        np.copyto(dst, src, casting="unsafe")
+    check_device = Backend.check_device  # unlike the host, toy(2) does not exist
 
 
 def make_plugin(keep: Callable[[str], bool] = lambda op: True, extra: dict | None = None):
@@ -52,10 +42,7 @@ def make_plugin(keep: Callable[[str], bool] = lambda op: True, extra: dict | Non
 
     @mxplug.hookimpl
     def mxplug_register_kernels(register):
-        for op, fn in kernels.items():
-            # As the NumPy plugin does: an entry may be split by dtype, {("float32", ...): fast, None: general}.
-            for dtypes, kernel in fn.items() if isinstance(fn, dict) else ((None, fn),):
-                register(op, "toy", kernel, dtypes=dtypes)
+        register_table(register, "toy", kernels)
 
     return types.SimpleNamespace(
         MXPLUG_API_VERSION="1.0",

@@ -13,7 +13,7 @@ import numpy as np
 from mxplug import hookimpl
 from mxplug.backend import Backend
 
-from .kernels import make_all_kernels
+from .kernels import make_all_kernels, register_table
 
 __version__ = "0.1.0"
 MXPLUG_API_VERSION = "1.0"
@@ -86,7 +86,4 @@ def mxplug_register_backends(register):
 
 @hookimpl
 def mxplug_register_kernels(register):
-    for op, fn in make_all_kernels(np, BACKEND.rng_source).items():
-        # An entry may be split by dtype, {("float32", ...): fast, None: general}: specific groups first.
-        for dtypes, kernel in fn.items() if isinstance(fn, dict) else ((None, fn),):
-            register(op, "numpy", kernel, dtypes=dtypes)
+    register_table(register, "numpy", make_all_kernels(np, BACKEND.rng_source))

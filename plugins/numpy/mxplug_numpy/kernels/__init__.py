@@ -28,3 +28,12 @@ def make_all_kernels(xp, rng=None) -> dict:
             raise ValueError(f"kernels defined twice: {sorted(clash)}")
         table.update(part)
     return table
+
+
+def register_table(register, backend: str, table: dict) -> None:
+    """Register a kernel table through a plugin hook's `register` callback, unfolding per-dtype entries
+    (specific dtype groups first, so they win over the general kernel). Used by every backend built on
+    these tables (numpy here; cupy reuses it)."""
+    for op, fn in table.items():
+        for dtypes, kernel in fn.items() if isinstance(fn, dict) else ((None, fn),):
+            register(op, backend, kernel, dtypes=dtypes)
