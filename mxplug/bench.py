@@ -335,7 +335,7 @@ def _kernel_floor(dispatch, schema, case, ctx) -> Thunk | None:
         fn = dispatch.kernel_for(schema.name, ctx, dtype)
     except Exception:
         return None  # composite operators have no kernel of their own
-    attrs = schema.parse_attrs(dict(case.attrs))
+    attrs = dict(schema.parse_attrs(dict(case.attrs)))
     if not schema.inputs and "ctx" in schema.attrs:
         attrs["ctx"] = repr(ctx)
     return lambda: fn(*native, **attrs)

@@ -24,8 +24,10 @@ from __future__ import annotations
 import ast
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 import numpy as np
@@ -234,8 +236,24 @@ class OpSchema:
     doc: str = ""
     _attr_cache: dict = field(default_factory=dict, compare=False, repr=False)
 
-    def parse_attrs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
-        """Validate user attributes and fill defaults; the result is what kernels receive as keywords."""
+    def parse_attrs(self, kwargs: dict[str, Any]) -> Mapping[str, Any]:
+        """Validate user attributes and fill defaults; the result is what kernels receive as keywords.
+
+        The result is read-only and memoised per distinct set of (hashable) values, so a call site that
+        repeats the same attributes — the common case in a training loop — parses them once.
+        """
+        try:
+            key = tuple((k, type(v), v) for k, v in kwargs.items())
+            cached = self._attr_cache.get(key)
+        except TypeError:  # an unhashable value (a list): parse every time
+            return MappingProxyType(self._parse_attrs(kwargs))
+        if cached is None:
+            cached = MappingProxyType(self._parse_attrs(kwargs))
+            if len(self._attr_cache) < 256:  # bounded: attribute values are usually a handful per op
+                self._attr_cache[key] = cached
+        return cached
+
+    def _parse_attrs(self, kwargs: dict[str, Any]) -> dict[str, Any]:
         out = {}
         for key, value in kwargs.items():
             spec = self.attrs.get(key)
