@@ -202,10 +202,12 @@ def reset() -> PluginManager:
     """Forget every plugin and load the entry points again (tests; after installing a plugin)."""
     global _MANAGER
     from . import dispatch
+    from .custom import forget_plugin_operators
 
     with _LOCK:
         _MANAGER = None
         dispatch.clear()
+        forget_plugin_operators()
     return manager()
 
 

@@ -392,6 +392,14 @@ def add_schema(schema: OpSchema) -> None:
         _ALIASES[alias] = schema.name
 
 
+def remove_schema(name: str) -> None:
+    """Forget a run-time operator (and its aliases) so its owner can declare it again."""
+    schema = _SCHEMAS.pop(name, None)
+    if schema is not None:
+        for alias in schema.aliases:
+            _ALIASES.pop(alias, None)
+
+
 def get(name: str) -> OpSchema:
     """The schema of an operator by MXNet name or alias."""
     _ensure_loaded()

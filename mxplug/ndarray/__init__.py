@@ -43,28 +43,44 @@ _FLUENT = (
 )
 
 
-def _build() -> dict[str, object]:
-    funcs: dict[str, object] = {}
-    for schema in _registry.all_ops().values():
-        fn = make_function(schema, _rules)
-        names = (schema.name, *schema.aliases)
-        for n in names:
-            setattr(op, n, fn)
-            target = _internal if n.startswith("_") else None
-            for prefix, space in _SUBSPACES.items():
-                if n.startswith(prefix):
-                    setattr(globals()[space], n[len(prefix):], fn)
-            if target is not None:
-                setattr(_internal, n, fn)
-            else:
-                funcs[n] = fn
-    return funcs
+_FUNCS: dict[str, object] = {}  # public operator functions by name and alias
 
 
-_FUNCS = _build()
-globals().update({k: v for k, v in _FUNCS.items() if k not in globals()})
-# Internal operators stay reachable as mx.nd._name (gradient formulas use them through F).
-globals().update({k: v for k, v in vars(_internal).items() if k.startswith("_") and not k.startswith("__")})
+def publish(schema: _registry.OpSchema) -> None:
+    """Make `mx.nd.<name>` (and its aliases, sub-namespace and `_internal` entries) for one schema.
+
+    Called for every registry entry at import, and for operators registered later (plugins, custom ops).
+    """
+    fn = make_function(schema, _rules)
+    for n in (schema.name, *schema.aliases):
+        setattr(op, n, fn)
+        for prefix, space in _SUBSPACES.items():
+            if n.startswith(prefix):
+                setattr(globals()[space], n[len(prefix):], fn)
+        if n.startswith("_"):
+            setattr(_internal, n, fn)  # also mx.nd._name: gradient formulas reach internal ops through F
+        else:
+            _FUNCS[n] = fn
+        if n not in _RESERVED:
+            globals()[n] = fn
+
+
+def unpublish(schema: _registry.OpSchema) -> None:
+    """Remove what `publish` made for a schema (an operator whose plugin was unloaded)."""
+    for n in (schema.name, *schema.aliases):
+        for space in (op, _internal, *(globals()[sp] for sp in _SUBSPACES.values())):
+            space.__dict__.pop(n, None)
+        for prefix, space in _SUBSPACES.items():
+            if n.startswith(prefix):
+                globals()[space].__dict__.pop(n[len(prefix):], None)
+        _FUNCS.pop(n, None)
+        if n not in _RESERVED:
+            globals().pop(n, None)
+
+
+_RESERVED = frozenset(globals())  # module names an operator must not shadow (array, zeros, random …)
+for _schema in _registry.all_ops().values():
+    publish(_schema)
 
 
 def _bind_fluent() -> None:
