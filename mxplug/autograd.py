@@ -199,8 +199,10 @@ def _topo_order(heads: Sequence) -> list[Node]:
     return order
 
 
-def _run_backward(heads, head_grads, variables, retain_graph: bool, create_graph: bool, train: bool):
-    """Core of backward/grad: returns {id(variable): (variable, gradient)} for reached variables."""
+def _run_backward(heads, head_grads, variables, retain_graph: bool, create_graph: bool, train: bool,
+                  order: list[Node]):
+    """Core of backward/grad over the heads' nodes in topological `order` (the callers' `_topo_order`):
+    returns {id(array): gradient} for the variables reached."""
     from . import ndarray as nd
 
     heads = _as_list(heads)
@@ -219,7 +221,6 @@ def _run_backward(heads, head_grads, variables, retain_graph: bool, create_graph
         prev = slot.get(key)
         slot[key] = g if prev is None else prev + g
 
-    order = _topo_order(heads)  # first: it raises the clear error when an earlier backward freed the graph
     with _Scope(create_graph, train):
         for h, hg in zip(heads, head_grads, strict=True):
             info = h._ag
@@ -282,11 +283,12 @@ def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: boo
     from .ndarray.ndarray import _assign
 
     heads = _as_list(heads)
-    variables = _reachable_variables(heads)
+    order = _topo_order(heads)  # once; it also raises the clear error when an earlier backward freed the graph
+    variables = _reachable_variables(heads, order)
     if heads and all(h._ag is not None for h in heads) and all(v._ag.grad_req == "null" for v in variables):
         raise AutogradError("backward: there are no inputs in the computation graph that require gradients "
                             "(every variable reached has grad_req='null')")
-    found = _run_backward(heads, head_grads, None, retain_graph, False, train_mode)
+    found = _run_backward(heads, head_grads, None, retain_graph, False, train_mode, order)
     for v in variables:
         g = found.get(id(v))
         info = v._ag
@@ -301,13 +303,13 @@ def backward(heads, head_grads=None, retain_graph: bool = False, train_mode: boo
         _assign(info.grad, g)
 
 
-def _reachable_variables(heads) -> list:
+def _reachable_variables(heads, order: list[Node]) -> list:
     out, seen = [], set()
     for h in heads:
         if h._ag is not None and h._ag.node is None and id(h) not in seen:
             seen.add(id(h))
             out.append(h)
-    for node in _topo_order(heads):
+    for node in order:
         for inp in node.inputs:
             if inp is not None and inp._ag is not None and inp._ag.node is None and id(inp) not in seen:
                 seen.add(id(inp))
@@ -338,15 +340,16 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph: boo
     if retain_graph is None:
         retain_graph = create_graph
     head_list = _as_list(heads)
+    order = _topo_order(head_list)
     # Unrecorded heads get _run_backward's clearer error instead.
-    reachable = _reachable_ids(head_list) if all(h._ag is not None for h in head_list) else None
+    reachable = _reachable_ids(head_list, order) if all(h._ag is not None for h in head_list) else None
     for i, v in enumerate(variables):
         if reachable is not None and id(v) not in reachable:
             raise AutogradError(
                 f"grad: cannot differentiate with respect to variable {i} (shape {v.shape}): it is unreachable "
                 "from the heads (was it computed from them inside autograd.record()?)"
             )
-    found = _run_backward(heads, head_grads, variables, retain_graph, create_graph, train_mode)
+    found = _run_backward(head_list, head_grads, variables, retain_graph, create_graph, train_mode, order)
     out = []
     for v in variables:
         g = found.get(id(v))
@@ -354,10 +357,10 @@ def grad(heads, variables, head_grads=None, retain_graph=None, create_graph: boo
     return out
 
 
-def _reachable_ids(heads) -> set[int]:
+def _reachable_ids(heads, order: list[Node]) -> set[int]:
     """ids of the heads and of every array feeding a node on their graph."""
     ids = {id(h) for h in heads}
-    for node in _topo_order(heads):
+    for node in order:
         ids.update(id(inp) for inp in node.inputs if inp is not None)
     return ids
 

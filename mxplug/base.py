@@ -11,7 +11,6 @@ __all__ = [
     "ShapeError",
     "DTypeError",
     "IndexingError",
-    "AttributeError_",
     "OperatorAttributeError",
     "UnknownOperatorError",
     "KernelNotFoundError",
@@ -48,9 +47,6 @@ class IndexingError(MXNetError, IndexError, ValueError):
 
 class OperatorAttributeError(MXNetError, ValueError):
     """An unknown attribute, a missing required one, or a value of the wrong kind."""
-
-
-AttributeError_ = OperatorAttributeError  # short alias used in messages and docs
 
 
 class UnknownOperatorError(MXNetError, AttributeError):

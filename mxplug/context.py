@@ -92,10 +92,6 @@ class Context:
 
         backend_for(self).empty_cache(self.device_id)
 
-    @property
-    def default_ctx(self) -> Context:  # MXNet 1.x kept this class attribute; keep reads working
-        return current_context()
-
 
 def _parse_default(text: str | None) -> Context:
     if not text:

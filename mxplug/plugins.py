@@ -10,7 +10,6 @@ Plugins load on first need (the first array or `mxplug plugins`), not at ``impor
 
 from __future__ import annotations
 
-import importlib
 import logging
 import os
 import threading
@@ -239,8 +238,3 @@ def backend_for(ctx) -> Backend:
     if not backend.available:
         raise BackendUnavailableError(f"backend '{backend.name}' for {ctx!r} is unavailable: {backend.reason}")
     return backend
-
-
-def import_module_safely(name: str):
-    """Import a module by name; used by the CLI to show plugin modules' versions."""
-    return importlib.import_module(name)

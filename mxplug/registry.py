@@ -16,7 +16,8 @@ enum(a|b|c). A ``?`` after the kind admits None; ``= value`` gives the default
 values or their string forms (``kernel='(3, 3)'``, ``keepdims='True'``).
 Other keys: ``outputs`` (names, default ["output"]), ``nondiff_inputs``, ``differentiable`` (false for ops
 with no gradient), ``composite`` (true: implemented in Python from other operators, no kernel needed),
-``internal`` (hidden from mx.nd's public listing), ``ndarray_only``/``doc``.
+``internal`` (flagged as such in the docs and `mxplug ops`) and ``doc`` (required). Names starting with `_` live in
+mx.nd._internal.
 """
 
 from __future__ import annotations

@@ -46,10 +46,6 @@ def test_every_error_is_an_mxneterror_with_its_builtin(name):
     assert str(err) == "message" and isinstance(err, RuntimeError)
 
 
-def test_alias_of_attribute_error_class():
-    assert base.AttributeError_ is base.OperatorAttributeError
-
-
 # -- shape messages ---------------------------------------------------------------------------------------------
 def test_dot_mismatch_message():
     with pytest.raises(mx.base.ShapeError, match=r"dot.*\(2, 3\).*\(4, 5\)"):
