@@ -16,7 +16,11 @@ enum(a|b|c). A ``?`` after the kind admits None; ``= value`` gives the default
 values or their string forms (``kernel='(3, 3)'``, ``keepdims='True'``).
 Other keys: ``outputs`` (names, default ["output"]), ``nondiff_inputs``, ``differentiable`` (false for ops
 with no gradient), ``composite`` (true: implemented in Python from other operators, no kernel needed),
-``internal`` (flagged as such in the docs and `mxplug ops`) and ``doc`` (required). Names starting with `_` live in
+``internal`` (flagged as such in the docs and `mxplug ops`), ``aux`` (inputs that are auxiliary states, as
+BatchNorm's moving_mean: not differentiable, listed by Symbol as auxiliary states, and updated in place by the
+kernel), ``train_aware`` (true: the operator behaves differently in training — Dropout, BatchNorm — and its
+kernel, inference and gradient receive ``is_train`` among the attributes, `autograd.is_training()` imperatively,
+the executor's ``forward(is_train=)`` in graphs) and ``doc`` (required). Names starting with `_` live in
 mx.nd._internal.
 """
 
@@ -46,7 +50,7 @@ _REQUIRED = object()  # sentinel default of a required attribute
 
 _ENTRY_KEYS = {
     "aliases", "inputs", "attrs", "outputs", "nondiff_inputs", "differentiable", "composite", "internal",
-    "doc",
+    "aux", "train_aware", "doc",
 }
 _KINDS = {"int", "float", "bool", "str", "dtype", "shape", "optshape", "floats", "enum"}
 _SPEC_RE = re.compile(r"^\s*(?P<kind>[a-z]+)(?:\((?P<choices>[^)]*)\))?(?P<opt>\?)?\s*(?:=\s*(?P<default>.*))?$")
@@ -234,6 +238,8 @@ class OpSchema:
     differentiable: bool = True
     composite: bool = False
     internal: bool = False
+    aux_inputs: tuple[str, ...] = ()
+    train_aware: bool = False
     doc: str = ""
     _attr_cache: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -323,7 +329,10 @@ def _schema_from_entry(op: str, family: str, entry: dict) -> OpSchema:
         if name in inputs:
             raise RegistryError(f"registry entry '{op}': '{name}' is both an input and an attribute")
         attrs[name] = parse_attr_spec(op, name, text)
-    nondiff = frozenset(entry.get("nondiff_inputs", []))
+    aux = tuple(entry.get("aux", []))
+    if not set(aux) <= set(inputs):
+        raise RegistryError(f"registry entry '{op}': aux {sorted(set(aux) - set(inputs))} are not inputs")
+    nondiff = frozenset(entry.get("nondiff_inputs", [])) | frozenset(aux)
     if not nondiff <= set(inputs):
         raise RegistryError(f"registry entry '{op}': nondiff_inputs {sorted(nondiff - set(inputs))} unknown")
     outputs = tuple(entry.get("outputs", ["output"]))
@@ -336,7 +345,8 @@ def _schema_from_entry(op: str, family: str, entry: dict) -> OpSchema:
         name=op, family=family, inputs=inputs, optional_inputs=optional, variadic=variadic, attrs=attrs,
         outputs=outputs, aliases=tuple(entry.get("aliases", [])), nondiff_inputs=nondiff,
         differentiable=bool(entry.get("differentiable", True)), composite=bool(entry.get("composite", False)),
-        internal=bool(entry.get("internal", False)), doc=doc.strip(),
+        internal=bool(entry.get("internal", False)), aux_inputs=aux,
+        train_aware=bool(entry.get("train_aware", False)), doc=doc.strip(),
     )
 
 

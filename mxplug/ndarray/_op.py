@@ -48,6 +48,8 @@ def invoke(schema: OpSchema, rules: OpRules, inputs: Sequence[NDArray | None], a
                 raise _ctx_error(schema.name, arrays)
     elif ctx is None:
         ctx = current_context()
+    if schema.train_aware:
+        attrs = {**attrs, "is_train": _ag._TRAINING.get()}
     if rules.composite is not None:
         from .. import ndarray as F
 
@@ -79,6 +81,8 @@ def invoke(schema: OpSchema, rules: OpRules, inputs: Sequence[NDArray | None], a
         outputs.append(_wrap(r, ctx))
     if schema.differentiable and _RECORDING.get() and any(x._ag is not None for x in arrays):
         _ag.record_node(schema.name, rules.gradient, attrs, list(inputs), outputs)
+    if rules.visible_outputs is not None:
+        outputs = outputs[:rules.visible_outputs(attrs)]
     return _write_out(schema, outputs[0] if len(outputs) == 1 else outputs, out)
 
 
@@ -174,6 +178,8 @@ def make_function(schema: OpSchema, rules_of: Callable[[str], OpRules]) -> Calla
                     f"{'nothing' if x is None else type(x).__name__}"
                 )
         attrs = schema.parse_attrs(kwargs)
+        if rules.input_names is not None:
+            _check_active_inputs(schema, rules, attrs, inputs)
         if ctx is not None and not isinstance(ctx, Context):
             ctx = Context(*_parse_ctx(ctx))
         return invoke(schema, rules, inputs, attrs, out, ctx)
@@ -183,6 +189,17 @@ def make_function(schema: OpSchema, rules_of: Callable[[str], OpRules]) -> Calla
     op.__doc__ = docstring(schema)
     op.__module__ = "mxplug.ndarray"
     return op
+
+
+def _check_active_inputs(schema: OpSchema, rules: OpRules, attrs, inputs: list) -> None:
+    """An optional input that these attributes make necessary (bias unless no_bias) must be given."""
+    given = dict(zip(schema.inputs, inputs, strict=False))
+    for name in rules.input_names(attrs):
+        if given.get(name) is None:
+            raise OperatorAttributeError(
+                f"operator '{schema.name}': input '{name}' is required with these attributes "
+                f"({', '.join(f'{k}={v!r}' for k, v in attrs.items())})"
+            )
 
 
 def _parse_ctx(text: str) -> tuple[str, int]:

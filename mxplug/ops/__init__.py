@@ -10,6 +10,13 @@ Each family module registers, beside one another, for each operator of `registry
 - ``@composite("op")``: ``fn(F, attrs, *inputs)`` — an operator built from other operators; it needs neither
   a kernel nor a gradient of its own.
 - ``@num_outputs("op")``: ``fn(attrs) -> int`` where the count depends on attributes (split, topk).
+- ``@visible_outputs("op")``: ``fn(attrs) -> int`` when only the first outputs are returned to the user
+  (Dropout's mask, BatchNorm's batch mean/var unless ``output_mean_var``); the gradient still sees them all.
+- ``@input_names("op")``: ``fn(attrs) -> list[str]`` the inputs the operator takes under these attributes
+  (FullyConnected without ``bias`` when ``no_bias``); Symbol creates variables for exactly these.
+- ``@infer_inputs("op")``: ``fn(attrs, *specs) -> list[TensorSpec | None]`` backward inference for graphs:
+  given the inputs' specs (None where unknown), the specs of every input it can deduce (FullyConnected's
+  weight from data and num_hidden); None where still unknown.
 """
 
 from __future__ import annotations
@@ -21,7 +28,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-__all__ = ["TensorSpec", "OpRules", "rules", "infer", "gradient", "composite", "num_outputs", "FAMILIES"]
+__all__ = [
+    "TensorSpec", "OpRules", "rules", "infer", "gradient", "composite", "num_outputs", "visible_outputs",
+    "input_names", "infer_inputs", "FAMILIES",
+]
 
 
 class TensorSpec(NamedTuple):
@@ -37,12 +47,17 @@ class OpRules:
     gradient: Callable[..., Any] | None = None
     composite: Callable[..., Any] | None = None
     num_outputs: Callable[[dict], int] | None = None
+    visible_outputs: Callable[[dict], int] | None = None
+    input_names: Callable[[dict], list[str]] | None = None
+    infer_inputs: Callable[..., Any] | None = None
 
 
 _RULES: dict[str, OpRules] = {}
 
 # The families whose rules live here; each has registry/<family>.toml beside it.
-FAMILIES = ("elemwise", "reduce", "shape", "index", "linalg", "sort", "random", "init", "misc")
+FAMILIES = (
+    "elemwise", "reduce", "shape", "index", "linalg", "sort", "random", "init", "misc", "conv", "nn", "norm", "rnn",
+)
 
 
 def _decorator(field: str, names: tuple[str, ...]):
@@ -72,6 +87,21 @@ def composite(*names: str):
 def num_outputs(*names: str):
     """Register the attribute-dependent output count of operators."""
     return _decorator("num_outputs", names)
+
+
+def visible_outputs(*names: str):
+    """Register how many leading outputs the user sees."""
+    return _decorator("visible_outputs", names)
+
+
+def input_names(*names: str):
+    """Register the attribute-dependent list of inputs an operator takes."""
+    return _decorator("input_names", names)
+
+
+def infer_inputs(*names: str):
+    """Register the backward shape inference (unknown input specs from known ones) used by graphs."""
+    return _decorator("infer_inputs", names)
 
 
 _loaded = False

@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import importlib
 
-FAMILIES = ("elemwise", "reduce", "shape", "index", "linalg", "sort", "random", "init", "misc")
-RANDOM_FAMILIES = frozenset({"random"})
+FAMILIES = (
+    "elemwise", "reduce", "shape", "index", "linalg", "sort", "random", "init", "misc", "conv", "nn", "norm", "rnn",
+)
+RANDOM_FAMILIES = frozenset({"random", "nn", "rnn"})  # Dropout, rrelu, RNN's inter-layer dropout
 
 
 def make_all_kernels(xp, rng=None) -> dict:

@@ -1,0 +1,1 @@
+"""Inference and gradients of the conv operators (registry/conv.toml)."""

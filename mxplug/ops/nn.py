@@ -1,0 +1,1 @@
+"""Inference and gradients of the nn operators (registry/nn.toml)."""

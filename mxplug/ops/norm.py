@@ -1,0 +1,1 @@
+"""Inference and gradients of the norm operators (registry/norm.toml)."""

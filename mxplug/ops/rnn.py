@@ -1,0 +1,1 @@
+"""Inference and gradients of the rnn operators (registry/rnn.toml)."""
