@@ -133,6 +133,8 @@ doc = "A fine operator."
                      "registry entry 'foo': nondiff_inputs ['index'] unknown", id="unknown-nondiff"),
         pytest.param({"a.toml": GOOD.replace('doc =', 'outputs = []\ndoc =')},
                      "registry entry 'foo': outputs must be a non-empty list of names", id="no-outputs"),
+        pytest.param({"a.toml": GOOD.replace('doc =', 'aux = ["state"]\ndoc =')},
+                     "registry entry 'foo': aux ['state'] are not inputs", id="unknown-aux"),
         pytest.param({"a.toml": "foo = 1\n"}, "registry entry 'foo' in a.toml must be a table", id="not-a-table"),
         pytest.param({"a.toml": "[foo\n"}, "a.toml: ", id="toml-syntax"),
     ],
@@ -159,6 +161,14 @@ def test_well_formed_registry_entry(tmp_path):
     assert (s.outputs, s.nondiff_inputs, s.internal, s.differentiable, s.composite) == (
         ("out", "mask"), frozenset({"bias"}), True, True, False)
     assert aliases == {"foo_alias": "foo"}
+    assert (s.aux_inputs, s.train_aware) == ((), False)
+
+
+def test_aux_inputs_are_nondifferentiable_and_train_aware_is_read(tmp_path):
+    text = GOOD.replace('["data"]', '["data", "moving_mean"]').replace(
+        'doc =', 'aux = ["moving_mean"]\ntrain_aware = true\ndoc =')
+    s = registry.load_registry(_write(tmp_path, {"fam.toml": text}))[0]["foo"]
+    assert (s.aux_inputs, s.nondiff_inputs, s.train_aware) == (("moving_mean",), frozenset({"moving_mean"}), True)
 
 
 # -- attribute parsing ----------------------------------------------------------------------------------
