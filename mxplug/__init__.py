@@ -20,8 +20,28 @@ __version__ = "0.1.0"
 __all__ = [
     "__version__", "MXNetError", "Context", "cpu", "cpu_pinned", "gpu", "opencl", "current_context",
     "num_gpus", "nd", "ndarray", "autograd", "random", "base", "context", "dispatch", "plugins", "registry",
-    "hookimpl", "explain", "testing", "test_utils",
+    "hookimpl", "explain", "testing", "test_utils", "sym", "symbol", "name", "AttrScope", "model", "viz",
+    "executor", "attribute",
 ]
+
+# Graph modules load on first use (`mx.sym`, `mx.model` …), keeping `import mxplug` fast.
+_LAZY = {"sym": "symbol", "symbol": "symbol", "name": "name", "attribute": "attribute", "model": "model",
+         "viz": "viz", "executor": "executor"}
+
+
+def __getattr__(attr: str):
+    import importlib
+
+    if attr == "AttrScope":
+        from .attribute import AttrScope
+
+        return AttrScope
+    module = _LAZY.get(attr)
+    if module is None:
+        raise AttributeError(f"module 'mxplug' has no attribute '{attr}'")
+    value = importlib.import_module(f".{module}", __name__)
+    globals()[attr] = value
+    return value
 
 
 def explain(op: str, ctx: Context | None = None, dtype: str = "float32") -> str:

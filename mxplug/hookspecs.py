@@ -66,3 +66,14 @@ def mxplug_register_operators(register):
     ``schema`` is a `mxplug.registry.OpSchema` (or a dict in the registry's TOML form plus ``name``).
     The operator then appears in ``mx.nd`` and ``mxplug ops`` like a built-in one.
     """
+
+
+@hookspec
+def mxplug_register_graph_passes(register):
+    """Register graph passes for compiled executors: ``register(backend, fn, priority=0)``.
+
+    ``fn(plan)`` receives a `mxplug.executor.plan.Plan` after tracing and dead-step elimination, for
+    executors bound on a context of ``backend`` (a backend name); it may rewrite ``plan.forward.steps`` and
+    ``plan.backward.steps`` (fuse elementwise chains into one generated kernel, write into planned buffers)
+    and returns the plan, or None when it changed it in place. Passes run highest priority first.
+    """

@@ -126,3 +126,4 @@ def check_numeric_gradient(fn: Callable[..., Any], inputs: Sequence[np.ndarray],
     for k, i in enumerate(grad_nodes):
         assert_almost_equal(analytic[k], numeric[i], rtol=rtol, atol=atol,
                             names=(f"autograd d/d(input {i})", f"numeric d/d(input {i})"))
+from .symbolic import check_symbolic_backward, check_symbolic_forward  # noqa: E402,F401  (Symbol executors)
