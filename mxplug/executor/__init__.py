@@ -29,14 +29,6 @@ from .plan import Plan, build_plan, compile_program, register_graph_pass, run
 __all__ = ["Executor", "simple_bind", "register_graph_pass"]
 
 
-def _register_builtin_passes() -> None:
-    from .numpy_pass import numpy_buffer_pass
-
-    register_graph_pass("numpy", numpy_buffer_pass)
-
-
-_register_builtin_passes()
-
 _REQS = ("write", "add", "null")
 
 

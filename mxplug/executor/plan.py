@@ -21,27 +21,35 @@ from .trace import Step, Tracer, Value
 
 __all__ = ["Plan", "build_plan", "Program"]
 
-GRAPH_PASSES: dict[str, list[tuple[int, Callable]]] = {}  # backend name -> [(priority, pass)]
+GRAPH_PASSES: dict[str, list[tuple[int, Callable]]] = {}  # registered directly: backend -> [(priority, pass)]
+_FROM_PLUGINS: dict[str, list[tuple[int, Callable]]] = {}  # collected from the current plugin manager's hooks
 _COLLECTED: list[object] = []  # the plugin manager whose hook implementations were collected
+
+
+def _add(table: dict, backend: str, fn: Callable, priority: int) -> None:
+    table.setdefault(backend, []).append((int(priority), fn))
+    table[backend].sort(key=lambda p: -p[0])
 
 
 def register_graph_pass(backend: str, fn: Callable[[Plan], Plan | None], priority: int = 0) -> None:
     """Add a graph pass for a backend: ``fn(plan)`` may rewrite ``plan.forward.steps`` /
-    ``plan.backward.steps`` (fuse, reuse buffers) and returns the plan (or None: changed in place)."""
-    GRAPH_PASSES.setdefault(backend, []).append((int(priority), fn))
-    GRAPH_PASSES[backend].sort(key=lambda p: -p[0])
+    ``plan.backward.steps`` (fuse, reuse buffers) and returns the plan (or None: changed in place).
+    Plugins register theirs through the ``mxplug_register_graph_passes`` hook instead."""
+    _add(GRAPH_PASSES, backend, fn, priority)
 
 
 def _passes_for(backend: str) -> list[Callable]:
     from ..plugins import manager
 
     m = manager()
-    if not _COLLECTED or _COLLECTED[0] is not m:
+    if not _COLLECTED or _COLLECTED[0] is not m:  # a new (or reset) manager: collect its plugins' passes afresh
         _COLLECTED[:] = [m]
+        _FROM_PLUGINS.clear()
         hook = getattr(m.pm.hook, "mxplug_register_graph_passes", None)
         if hook is not None:
-            hook(register=register_graph_pass)
-    return [fn for _, fn in GRAPH_PASSES.get(backend, ())]
+            hook(register=lambda b, fn, priority=0: _add(_FROM_PLUGINS, b, fn, priority))
+    both = GRAPH_PASSES.get(backend, []) + _FROM_PLUGINS.get(backend, [])
+    return [fn for _, fn in sorted(both, key=lambda p: -p[0])]
 
 
 @dataclass

@@ -85,5 +85,12 @@ def mxplug_register_backends(register):
 
 
 @hookimpl
+def mxplug_register_graph_passes(register):
+    from .graph_pass import numpy_buffer_pass  # imports the executor: only when a graph is planned
+
+    register("numpy", numpy_buffer_pass)
+
+
+@hookimpl
 def mxplug_register_kernels(register):
     register_table(register, "numpy", make_all_kernels(np, BACKEND.rng_source))

@@ -18,8 +18,8 @@ from collections.abc import Callable
 
 import numpy as np
 
-from .plan import Plan, Program
-from .trace import Step
+from mxplug.executor.plan import Plan, Program
+from mxplug.executor.trace import Step
 
 __all__ = ["numpy_buffer_pass"]
 
