@@ -79,6 +79,12 @@ class Backend:
     def activate(self, device_id: int) -> None:
         """Make `device_id` current before kernels run (multi-device backends such as CUDA)."""
 
+    def from_dlpack(self, producer: Any, device_id: int) -> Any:
+        """Import a DLPack producer (an object with ``__dlpack__`` and ``__dlpack_device__``) living on
+        `device_id` as a native array, sharing its memory where the device allows (`mx.nd.from_dlpack`).
+        Exporting needs nothing here: an NDArray exports through its native array's own ``__dlpack__``."""
+        raise NotImplementedError(f"backend '{self.name}' cannot import DLPack tensors")
+
     # -- randomness --------------------------------------------------------------------------------------
     def seed(self, seed: int, device_id: int | None = None) -> None:
         """Reseed the random generator of `device_id` (None: of every device) so later draws repeat.

@@ -90,18 +90,31 @@ def test_scopes_are_per_thread():
     assert seen == {"start": mx.cpu(0), "inside": mx.cpu(7), "after": mx.cpu(0)}
 
 
+def _usable(ctx) -> bool:
+    try:
+        mx.nd.zeros((1,), ctx=ctx)
+    except mx.base.BackendUnavailableError:
+        return False
+    return True
+
+
 def test_num_gpus_without_gpu_plugin():
+    if _usable(mx.gpu(0)):
+        pytest.skip("a GPU backend is usable on this machine")
     assert mx.context.num_gpus() == 0
     assert mx.num_gpus() == 0
 
 
-def test_context_without_backend_names_the_plugin():
-    with pytest.raises(mx.base.BackendUnavailableError, match="mxplug-cupy"):
-        mx.nd.zeros((2,), ctx=mx.gpu(0))
-    with pytest.raises(mx.base.BackendUnavailableError, match="mxplug-cupy"):
-        mx.nd.array([1, 2]).copyto(mx.gpu(0))
-    with pytest.raises(mx.base.BackendUnavailableError, match="mxplug-opencl"):
-        mx.nd.array([1, 2], ctx=mx.opencl(0))
+@pytest.mark.parametrize(("ctx", "plugin"), [(mx.gpu(0), "mxplug-cupy"), (mx.opencl(0), "mxplug-opencl")])
+def test_context_without_backend_names_the_plugin(ctx, plugin):
+    if _usable(ctx):
+        pytest.skip(f"{ctx} is usable on this machine")
+    with pytest.raises(mx.base.BackendUnavailableError, match=plugin):
+        mx.nd.zeros((2,), ctx=ctx)
+    with pytest.raises(mx.base.BackendUnavailableError, match=plugin):
+        mx.nd.array([1, 2]).copyto(ctx)
+    with pytest.raises(mx.base.BackendUnavailableError, match=plugin):
+        mx.nd.array([1, 2], ctx=ctx)
 
 
 def test_unknown_device_type_names_installed_backends():
@@ -126,6 +139,8 @@ def test_default_context_from_environment(value, expected):
 
 
 def test_default_gpu_context_without_plugin_fails_at_first_array():
+    if _usable(mx.gpu(0)):
+        pytest.skip("a GPU backend is usable on this machine")
     code = (
         "import mxplug as mx\n"
         "print(mx.current_context())\n"  # importing and asking work: the failure comes with the first array

@@ -101,6 +101,7 @@ _bind_fluent()
 
 from . import random  # noqa: E402  (needs the operator functions above)
 from . import ufuncs as _ufuncs  # noqa: E402
+from .dlpack import from_dlpack, to_dlpack_for_read, to_dlpack_for_write  # noqa: E402
 from .io import load, load_frombuffer, save  # noqa: E402
 
 # MXNet's Python helpers that take arrays or numbers (mx.nd.add(x, 2), mx.nd.maximum(x, 0)).
@@ -109,6 +110,7 @@ globals().update({name: getattr(_ufuncs, name) for name in _UFUNCS})
 
 __all__ = [
     "NDArray", "array", "empty", "zeros", "ones", "full", "arange", "eye", "linspace", "concatenate",
-    "moveaxis", "waitall", "save", "load", "load_frombuffer", "random", "linalg", "contrib", "image", "op", "invoke",
+    "moveaxis", "waitall", "save", "load", "load_frombuffer", "from_dlpack", "to_dlpack_for_read",
+    "to_dlpack_for_write", "random", "linalg", "contrib", "image", "op", "invoke",
     "docstring", *_UFUNCS, *sorted(_FUNCS),
 ]

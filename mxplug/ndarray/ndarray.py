@@ -338,6 +338,30 @@ class NDArray:
     def wait_to_write(self) -> None:
         self.wait_to_read()
 
+    # -- DLPack (the logic lives in mxplug.ndarray.dlpack) ---------------------------------------------
+    def __dlpack__(self, stream: Any = None, **kwargs: Any):
+        """A DLPack capsule viewing this array's memory (``np.from_dlpack(x)`` shares it)."""
+        from .dlpack import export
+
+        return export(self, stream, **kwargs)
+
+    def __dlpack_device__(self) -> tuple[int, int]:
+        from .dlpack import device_of
+
+        return device_of(self)
+
+    def to_dlpack_for_read(self):
+        """A DLPack capsule viewing this array, once pending writes are done (MXNet's name)."""
+        from .dlpack import to_dlpack_for_read
+
+        return to_dlpack_for_read(self)
+
+    def to_dlpack_for_write(self):
+        """A DLPack capsule viewing this array for writing, once pending reads and writes are done."""
+        from .dlpack import to_dlpack_for_write
+
+        return to_dlpack_for_write(self)
+
     def tostype(self, stype: str) -> NDArray:
         if stype != "default":
             raise MXNetError(f"tostype: sparse storage '{stype}' is not supported by mxplug")

@@ -63,6 +63,9 @@ class NumpyBackend(Backend):
     def assign(self, dst: np.ndarray, src: np.ndarray) -> None:
         np.copyto(dst, src, casting="unsafe")
 
+    def from_dlpack(self, producer, device_id: int) -> np.ndarray:
+        return np.from_dlpack(producer)  # a view: shares the producer's memory
+
     def generator(self, device_id: int = 0) -> np.random.Generator:
         """The generator of a device (every cpu(i) is the host)."""
         return self._rng

@@ -151,7 +151,8 @@ def _unary_kernels(xp, quiet) -> dict:
     polygamma0, polygamma = _special(xp, "digamma"), _special(xp, "polygamma")
 
     def polygamma_n(x, *, n=0):
-        return polygamma0(x) if n == 0 else polygamma(n, x).astype(x.dtype)
+        # n as an array: cupyx's polygamma broadcasts its arguments as arrays (scipy's accepts either)
+        return polygamma0(x) if n == 0 else polygamma(xp.asarray(n), x).astype(x.dtype)
 
     return {
         "abs": xp.abs,

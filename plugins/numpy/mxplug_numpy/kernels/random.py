@@ -23,6 +23,12 @@ def make_samplers(xp) -> dict[str, Callable]:
     """distribution → ``draw(gen, params, size, dtype)``: samples of `size` in the compute `dtype`, each
     parameter a number or an array broadcastable to `size`."""
 
+    def as_array(value):
+        # Parameters that go through xp functions before reaching the generator: CuPy's functions (where,
+        # maximum) and samplers (standard_gamma, poisson) take arrays or exact Python numbers, not the NumPy
+        # scalars xp.maximum(number, 0) gives, so numbers become 0-d arrays first (the same draws on NumPy).
+        return value if hasattr(value, "shape") else xp.asarray(value, dtype="float64")
+
     def uniform(gen, low, high, size, dtype):
         return low + (high - low) * gen.random(size, dtype=dtype)
 
@@ -37,15 +43,16 @@ def make_samplers(xp) -> dict[str, Callable]:
 
     def poisson(gen, lam, size, dtype):
         # MXNet draws 0 for a negative rate (numpy would raise).
-        return gen.poisson(xp.maximum(lam, 0), size).astype(dtype)
+        return gen.poisson(xp.maximum(as_array(lam), 0), size).astype(dtype)
 
     def negative_binomial(gen, k, p, size, dtype):
         # A gamma-Poisson mixture, as MXNet samples it: Poisson(Gamma(k, (1 - p) / p)).
-        rate = gen.standard_gamma(xp.maximum(k, 0), size) * ((1.0 - p) / p)
+        rate = gen.standard_gamma(xp.maximum(as_array(k), 0), size) * ((1.0 - p) / p)
         return gen.poisson(rate).astype(dtype)
 
     def generalized_negative_binomial(gen, mu, alpha, size, dtype):
         # Poisson(Gamma(1/alpha, alpha*mu)); alpha = 0 degenerates to Poisson(mu).
+        alpha = as_array(alpha)
         safe = xp.where(alpha == 0, 1.0, alpha)
         mixed = gen.standard_gamma(1.0 / safe, size) * (safe * mu)
         rate = xp.where(alpha == 0, mu, mixed)
