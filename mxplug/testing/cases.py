@@ -311,9 +311,20 @@ def _embedding(rng, size):
     return _Built([_ints(rng, m, (m,)), *_floats(rng, (m, n))], {"input_dim": m, "output_dim": n}, discrete=[0])
 
 
+def _backward_embedding(rng, size):  # Embedding's weight gradient: (k, n) rows summed into (m, n) by index
+    m, n = _SHAPE[size]
+    k = 2 * m  # more rows than the vocabulary: indices repeat
+    return _Built([*_floats(rng, (k, n)), _ints(rng, m, (k,))], {"input_dim": m, "output_dim": n}, discrete=[1])
+
+
 def _class_labels(rng, size):  # (data, label) pairs: softmax_cross_entropy, SoftmaxOutput …
     m, n = _SHAPE[size]
     return _Built([*_floats(rng, (m, n)), _ints(rng, n, (m,))], discrete=[1])
+
+
+def _class_labels_in_data_dtype(rng, size):  # label and data of one dtype, as MXNet requires here
+    built = _class_labels(rng, size)
+    return _Built(built.inputs, built.attrs)  # not discrete: cast with the data (exact for these class ids)
 
 
 def _window(shape: tuple[int, ...]) -> tuple[tuple[int, ...], tuple[int, ...]]:
@@ -475,7 +486,10 @@ _BUILDERS: dict[str, Builder] = {
     **_every(("ravel_multi_index", "_ravel_multi_index"), _ravel_multi_index),
     **_every(("unravel_index", "_unravel_index"), _unravel_index),
     "Embedding": _embedding,
-    **_every(("softmax_cross_entropy", "SoftmaxOutput", "Softmax", "SVMOutput"), _class_labels),
+    "SVMOutput": _class_labels,
+    **_every(("softmax_cross_entropy", "SoftmaxOutput", "Softmax", "_backward_SoftmaxOutput"),
+             _class_labels_in_data_dtype),
+    "_backward_Embedding": _backward_embedding,
     **_every(("slice", "crop", "_slice_view"), _slice),
     "slice_axis": _slice_axis,
     "slice_like": _slice_like,
