@@ -402,6 +402,25 @@ def _conv(transposed: bool) -> Builder:  # noqa: FBT001
     return build
 
 
+def _backward_conv(transposed: bool) -> Builder:  # noqa: FBT001
+    """(output gradient, data, weight) of the `_conv` layer: pad 1 keeps the spatial size."""
+
+    def build(rng, size):
+        built = _conv(transposed)(rng, size)
+        data, weight, _ = built.inputs
+        ograd = _floats(rng, (data.shape[0], built.attrs["num_filter"], *data.shape[2:]))[0]
+        return _Built([ograd, data, weight], built.attrs)
+
+    return build
+
+
+def _backward_pooling(rng, size):  # (output gradient, data, output) of a 2x2/2 max pooling
+    b, c, h, w = _IMAGE[size]
+    data = _floats(rng, (b, c, h, w))[0]
+    output = data.reshape(b, c, h // 2, 2, w // 2, 2).max(axis=(3, 5))
+    return _Built([*_floats(rng, output.shape), data, output], {"kernel": (2, 2), "stride": (2, 2)})
+
+
 def _fully_connected(rng, size):
     m, k = {"small": (3, 4), "large": (256, 512)}[size]
     hidden = {"small": 5, "large": 512}[size]
@@ -517,6 +536,9 @@ _BUILDERS: dict[str, Builder] = {
     "FullyConnected": _fully_connected,
     **_every(("Convolution", "Convolution_v1"), _conv(transposed=False)),
     "Deconvolution": _conv(transposed=True),
+    "_backward_Convolution": _backward_conv(transposed=False),
+    "_backward_Deconvolution": _backward_conv(transposed=True),
+    "_backward_Pooling": _backward_pooling,
     "Pooling": _image({"kernel": (2, 2), "stride": (2, 2)}),
     **_every(("UpSampling",), _image({"scale": 2, "sample_type": "nearest", "num_args": 1})),
     "LRN": _image({"nsize": 3}),
