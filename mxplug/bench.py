@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 __all__ = ["Workload", "WORKLOADS", "usable_contexts", "parse_context", "median_time", "median_times", "mlp_step",
-           "numpy_mlp_step", "run", "main"]
+           "numpy_mlp_step", "lenet_symbol", "lenet_step", "run", "main"]
 
 Thunk = Callable[[], Any]
 
@@ -232,6 +232,99 @@ def mlp_step(ctx: Any = None, batch: int = 64, sizes: Sequence[int] = MLP_SIZES,
             p -= lr * p.grad
         loss.wait_to_read()
         return loss
+
+    return step
+
+
+def lenet_symbol():
+    """LeNet-5 as MXNet's examples build it: two conv/relu/max-pool stages, two dense layers, softmax output."""
+    from . import sym
+
+    h = sym.var("data")
+    for i, filters in enumerate((20, 50), start=1):
+        h = sym.Convolution(h, kernel=(5, 5), num_filter=filters, name=f"conv{i}")
+        h = sym.Activation(h, act_type="relu", name=f"relu{i}")
+        h = sym.Pooling(h, kernel=(2, 2), stride=(2, 2), pool_type="max", name=f"pool{i}")
+    h = sym.FullyConnected(sym.Flatten(h), num_hidden=500, name="fc1")
+    h = sym.FullyConnected(sym.Activation(h, act_type="relu"), num_hidden=10, name="fc2")
+    return sym.SoftmaxOutput(h, name="softmax")
+
+
+def _lenet_data(batch: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    return rng.random((batch, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, batch).astype(np.float32)
+
+
+def _init_params(shapes: dict, seed: int = 1) -> dict[str, np.ndarray]:
+    """Xavier-uniform weights, zero biases: deterministic, so every run trains the same network."""
+    rng = np.random.default_rng(seed)
+    out = {}
+    for name, shape in shapes.items():
+        if name.endswith("_weight"):
+            fan_in, fan_out = int(np.prod(shape[1:])), shape[0] * int(np.prod(shape[2:]))
+            bound = float(np.sqrt(6.0 / (fan_in + fan_out)))
+            out[name] = rng.uniform(-bound, bound, shape).astype(np.float32)
+        else:
+            out[name] = np.zeros(shape, np.float32)
+    return out
+
+
+def lenet_step(ctx: Any = None, batch: int = 64, lr: float = 0.01, mode: str = "imperative") -> Thunk:
+    """One LeNet training step (forward, backward, SGD update) returning the cross-entropy loss.
+
+    ``mode='imperative'`` runs `mx.nd` operators under `autograd.record`; ``'executor'`` binds the same
+    symbol once (`simple_bind`) and runs its compiled forward/backward plans.
+    """
+    from . import autograd, nd
+
+    net = lenet_symbol()
+    hx, hy = _lenet_data(batch)
+    arg_shapes, _, _ = net.infer_shape(data=hx.shape, softmax_label=hy.shape)
+    shapes = {n: s for n, s in zip(net.list_arguments(), arg_shapes, strict=True) if n not in ("data", "softmax_label")}
+    params = {n: nd.array(v, ctx=ctx) for n, v in _init_params(shapes).items()}
+    x, y = nd.array(hx, ctx=ctx), nd.array(hy, ctx=ctx)
+
+    def loss_of(prob):
+        return -nd.mean(nd.log(nd.pick(prob, y, axis=1) + 1e-12))
+
+    if mode == "executor":
+        exe = net.simple_bind(ctx, data=hx.shape, softmax_label=hy.shape)
+        exe.copy_params_from(params)
+        exe.arg_dict["data"][:] = x
+        exe.arg_dict["softmax_label"][:] = y
+        weights = [(exe.arg_dict[n], exe.grad_dict[n]) for n in shapes]
+
+        def step():
+            prob = exe.forward(is_train=True)[0]
+            exe.backward()
+            for w, g in weights:
+                w -= lr * g
+            return loss_of(prob)
+
+        return step
+    if mode != "imperative":
+        raise ValueError(f"lenet_step: mode must be 'imperative' or 'executor', got {mode!r}")
+    for p in params.values():
+        p.attach_grad()
+
+    def forward():
+        h = x
+        for i in (1, 2):
+            h = nd.Convolution(h, params[f"conv{i}_weight"], params[f"conv{i}_bias"], kernel=(5, 5),
+                               num_filter=params[f"conv{i}_bias"].shape[0])
+            h = nd.Pooling(nd.Activation(h, act_type="relu"), kernel=(2, 2), stride=(2, 2), pool_type="max")
+        h = nd.FullyConnected(nd.Flatten(h), params["fc1_weight"], params["fc1_bias"], num_hidden=500)
+        h = nd.FullyConnected(nd.Activation(h, act_type="relu"), params["fc2_weight"], params["fc2_bias"],
+                              num_hidden=10)
+        return nd.SoftmaxOutput(h, y)
+
+    def step():
+        with autograd.record():
+            prob = forward()
+        prob.backward()
+        for p in params.values():
+            p -= lr * p.grad
+        return loss_of(prob)
 
     return step
 

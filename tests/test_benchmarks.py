@@ -165,7 +165,7 @@ def test_usable_contexts_start_with_cpu_and_can_be_restricted(monkeypatch):
 # -- asv on the suite ---------------------------------------------------------------------------------------
 QUICK_SUBSET = (
     r"bench_ops\.op_broadcast_add\.|bench_ops\.op_sum\.|bench_dispatch\.Dispatch\.time_add_operator"
-    r"|bench_dispatch\.DispatchRecording\.time_add_operator|bench_training\.MLP\.time_step"
+    r"|bench_dispatch\.DispatchRecording\.time_add_operator|bench_training\.MLP\.time_step|bench_training\.LeNet\.time_step"
     r"|bench_memory\.mem_ndarray|bench_memory\.track_|bench_import\.timeraw_import_mxplug"
 )
 
@@ -201,11 +201,20 @@ def test_asv_quick_run_of_a_subset_has_no_failures(tmp_path):
     assert proc.returncode == 0, out
     assert "failed" not in out.lower(), out
     for name in ("op_broadcast_add.time_forward_backward", "Dispatch.time_add_operator", "timeraw_import_mxplug",
-                 "mem_ndarray_1m_float32", "MLP.time_step"):
+                 "mem_ndarray_1m_float32", "MLP.time_step", "LeNet.time_step"):
         assert name in out, f"{name} did not run:\n{out}"
 
 
 # -- mxplug bench ---------------------------------------------------------------------------------------------
+def test_lenet_step_trains_and_the_executor_computes_the_imperative_losses():
+    imperative, executor = bench.lenet_step(batch=8), bench.lenet_step(batch=8, mode="executor")
+    a = [float(imperative().asscalar()) for _ in range(4)]
+    b = [float(executor().asscalar()) for _ in range(4)]
+    np.testing.assert_allclose(b, a, rtol=1e-4)  # same symbol, same data, same SGD: the same trajectory
+    assert a[-1] < a[0]
+    assert a[0] == pytest.approx(np.log(10), rel=0.1)  # small Xavier weights start near uniform over 10 classes
+
+
 def test_bench_json_has_mxplug_and_numpy_figures(capsys):
     assert bench.main(["--json", "--quick", "--only", "add_tiny,dot_256", "--ops", "exp"]) == 0
     report = json.loads(capsys.readouterr().out)
