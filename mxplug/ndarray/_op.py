@@ -192,9 +192,18 @@ def make_function(schema: OpSchema, rules_of: Callable[[str], OpRules]) -> Calla
 
 
 def _check_active_inputs(schema: OpSchema, rules: OpRules, attrs, inputs: list) -> None:
-    """An optional input that these attributes make necessary (bias unless no_bias) must be given."""
+    """An optional input that these attributes make necessary (bias unless no_bias) must be given.
+
+    MXNet hands an operator its inputs as a list, so positional inputs fill the slots these attributes
+    activate in order (gluon calls `F.RNN(x, params, h, sequence_length)` for a GRU: the 4th positional
+    is sequence_length, state_cell being inactive); `inputs` is re-slotted in place accordingly."""
+    active = rules.input_names(attrs)
     given = dict(zip(schema.inputs, inputs, strict=False))
-    for name in rules.input_names(attrs):
+    present = [x for x in inputs if x is not None]
+    if schema.variadic is None and len(present) == len(active) and any(given.get(n) is None for n in active):
+        given = dict(zip(active, present, strict=True))
+        inputs[:] = [given.get(n) for n in schema.inputs]
+    for name in active:
         if given.get(name) is None:
             raise OperatorAttributeError(
                 f"operator '{schema.name}': input '{name}' is required with these attributes "

@@ -454,6 +454,20 @@ def _sequence(rng, size):  # (T, N, C) data and per-sequence lengths in [1, T]
     return _Built([*_floats(rng, (t, n, c)), lengths], {"use_sequence_length": True}, discrete=[1])
 
 
+def _rnn(rng, size):  # a one-layer LSTM (T, N, I=H); large: the word-LM layer of the RNN benchmarks
+    t, n, h = {"small": (3, 2, 3), "large": (35, 32, 200)}[size]
+    data, params, state, cell = _floats(rng, (t, n, h), (4 * h * (2 * h + 2),), (1, n, h), (1, n, h))
+    params *= 1.0 / np.sqrt(h)  # keeps the gates out of saturation at any size
+    return _Built([data, params, state, cell], {"state_size": h, "num_layers": 1, "mode": "lstm"})
+
+
+def _backward_rnn(rng, size):  # the LSTM above with output/state gradients and no reserve (recomputed)
+    built = _rnn(rng, size)
+    data, _, state, _ = built.inputs
+    grads = _floats(rng, data.shape, state.shape, state.shape)
+    return _Built([*built.inputs, None, np.zeros((0,), "float32"), *grads], built.attrs)
+
+
 def _ctc(rng, size):  # activations (T, N, C), labels (N, L) in [1, C): class 0 is the blank
     t, n, c, length = {"small": (6, 2, 4, 2), "large": (64, 16, 32, 8)}[size]
     return _Built([*_floats(rng, (t, n, c)), _ints(rng, c - 1, (n, length)) + 1], discrete=[1])
@@ -550,6 +564,8 @@ _BUILDERS: dict[str, Builder] = {
     **_every(("CTCLoss", "ctc_loss"), _ctc),
     **_every(("LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"), _same_shape_target),
     "ROIPooling": _roi_pooling,
+    "RNN": _rnn,
+    "_backward_RNN": _backward_rnn,
 }
 
 
@@ -632,7 +648,6 @@ EXCEPTIONS: dict[str, str] = {
     "Custom": "runs a user-registered Python operator; there is none to benchmark",
     "cast_storage": "converts to sparse storage, which mxplug does not support",
     "_NoGradient": "a placeholder with no computation",
-    "RNN": "its packed parameter vector is sized by the layer configuration; tracked by hand-written suites",
     "col2im": "its input shape is derived from output_size, kernel, stride and dilation together",
 }
 
