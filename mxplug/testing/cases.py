@@ -468,6 +468,27 @@ def _backward_rnn(rng, size):  # the LSTM above with output/state gradients and 
     return _Built([*built.inputs, None, np.zeros((0,), "float32"), *grads], built.attrs)
 
 
+def _backward_norm(op: str) -> Builder:
+    """(output gradient, data, gamma, saved mean, saved (inverse) std[, moving mean, moving var]) for the
+    internal backward operator of the norm layer `op`, the statistics shaped as that layer saves them."""
+
+    def build(rng, size):
+        built = _BUILDERS[op](rng, size)
+        data, gamma = built.inputs[:2]
+        stat = {"BatchNorm": gamma.shape, "LayerNorm": (data.shape[0], 1)}.get(op, data.shape[:2])
+        ograd, mean = _floats(rng, data.shape, stat)
+        moving = built.inputs[3:] if op == "BatchNorm" else []
+        return _Built([ograd, data, gamma, mean, _draw(rng, stat, _POSITIVE), *moving], built.attrs)
+
+    return build
+
+
+def _backward_sequence_last(rng, size):  # (output gradient (N, C), data (T, N, C), lengths)
+    built = _sequence(rng, size)
+    data = built.inputs[0]
+    return _Built([_floats(rng, data.shape[1:])[0], *built.inputs], built.attrs, discrete=[2])
+
+
 def _ctc(rng, size):  # activations (T, N, C), labels (N, L) in [1, C): class 0 is the blank
     t, n, c, length = {"small": (6, 2, 4, 2), "large": (64, 16, 32, 8)}[size]
     return _Built([*_floats(rng, (t, n, c)), _ints(rng, c - 1, (n, length)) + 1], discrete=[1])
@@ -561,6 +582,9 @@ _BUILDERS: dict[str, Builder] = {
     **_every(("InstanceNorm", "GroupNorm"), _channel_params(2)),
     "LayerNorm": _layer_norm,
     **_every(("SequenceMask", "SequenceLast", "SequenceReverse"), _sequence),
+    **{f"_backward_{op}": _backward_norm(op) for op in ("BatchNorm", "LayerNorm", "InstanceNorm", "GroupNorm")},
+    "_backward_LRN": lambda rng, size: _Built(_floats(rng, _IMAGE[size], _IMAGE[size]), {"nsize": 3}),
+    "_backward_SequenceLast": _backward_sequence_last,
     **_every(("CTCLoss", "ctc_loss"), _ctc),
     **_every(("LinearRegressionOutput", "LogisticRegressionOutput", "MAERegressionOutput"), _same_shape_target),
     "ROIPooling": _roi_pooling,
