@@ -38,12 +38,19 @@ def graph_dict(sym: Symbol) -> dict[str, Any]:
     nodes = topo_order(sym._outputs)
     index = {id(n): i for i, n in enumerate(nodes)}
     out_nodes, row_ptr = [], [0]
+    mutations: dict[int, int] = {}  # variable node -> how many operators so far mutate it (nnvm's version)
     for n in nodes:
         entry: dict[str, Any] = {"op": n.op, "name": n.name}
         attrs = n.all_attrs()
         if attrs:
             entry["attrs"] = attrs
-        entry["inputs"] = [[index[id(src)], i, 0] for src, i in n.inputs]
+        inputs = []
+        for (src, i), name in zip(n.inputs, n.input_names, strict=True):
+            version = 0
+            if name in n.aux_names and src.schema is None:  # an auxiliary state this operator updates
+                version = mutations[id(src)] = mutations.get(id(src), 0) + 1
+            inputs.append([index[id(src)], i, version])
+        entry["inputs"] = inputs
         out_nodes.append(entry)
         row_ptr.append(row_ptr[-1] + n.num_outputs)
     return {
