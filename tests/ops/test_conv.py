@@ -361,6 +361,38 @@ def test_max_pooling_gradient_goes_to_the_first_maximum():
     assert_almost_equal(x_nd.grad, np.array([[[[0.0, 11.0, 0.0], [0.0, 0.0, 0.0]]]]), rtol=0, atol=0)
 
 
+def _first_max_grad(x, og, kernel, stride, pad):
+    """Max pooling's data gradient by explicit loops: each window clipped to the input, its first maximum in
+    row-major order (np.argmax on the window) takes the output gradient."""
+    dx = np.zeros_like(x)
+    for n, c, *pos in np.ndindex(*og.shape):
+        lo = [max(o * s - p, 0) for o, s, p in zip(pos, stride, pad, strict=True)]
+        hi = [min(o * s - p + k, size) for o, s, p, k, size in zip(pos, stride, pad, kernel, x.shape[2:], strict=True)]
+        window = x[(n, c, *(slice(a, b) for a, b in zip(lo, hi, strict=True)))]
+        first = np.unravel_index(np.argmax(window), window.shape)
+        dx[(n, c, *(a + f for a, f in zip(lo, first, strict=True)))] += og[(n, c, *pos)]
+    return dx
+
+
+@pytest.mark.parametrize(("shape", "kernel", "stride", "pad"), [
+    ((2, 3, 6, 8), (2, 2), (2, 2), (0, 0)),  # disjoint windows tiling the input
+    ((2, 3, 7, 7), (2, 2), (2, 2), (0, 0)),  # disjoint, last row/column uncovered
+    ((2, 3, 7, 7), (3, 3), (2, 2), (1, 1)),  # overlapping, padded
+    ((1, 2, 4, 5, 4), (2, 3, 2), (2, 1, 2), (1, 1, 0)),
+    ((2, 2, 9), (3,), (2,), (1,)),
+])
+def test_max_pooling_ties_follow_the_first_maximum(shape, kernel, stride, pad, rng):
+    x = rng.integers(0, 3, size=shape).astype("float64")  # many ties within and across windows
+    x_nd = _nd(x)
+    x_nd.attach_grad()
+    with mx.autograd.record():
+        y = mx.nd.Pooling(x_nd, kernel=kernel, stride=stride, pad=pad, pool_type="max")
+    og = rng.uniform(1, 2, size=y.shape)
+    y.backward(_nd(og))
+    assert_almost_equal(y, ref_pool(x, kernel, stride, pad, "max"), rtol=0, atol=0)
+    assert_almost_equal(x_nd.grad, _first_max_grad(x, og, kernel, stride, pad), rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("dtype", ["float16", "float32"])
 @pytest.mark.parametrize("kind", ["max", "avg"])
 def test_pooling_low_precision(dtype, kind, rng):

@@ -2,9 +2,10 @@
 
 Convolution (any of 1-D/2-D/3-D, groups, stride, dilation, padding):
 
-- forward: the padded input seen through `as_strided` as (N, C, *kernel, *out) windows; one copy of that view
-  into a reused scratch buffer *is* the im2col, laid out (N, groups, C/g * K, out) so that ``W @ cols`` is
-  one `matmul` over (batch, group) stacks writing the output in place, already in (N, F, *out) order.
+- forward: per batch chunk, the input padded into a scratch buffer and seen through `as_strided` as
+  (n, C, *kernel, *out) windows; one copy of that view into a reused scratch buffer *is* the im2col, laid out
+  (n, groups, C/g * K, out) so that ``W @ cols`` is one `matmul` over (batch, group) stacks writing the
+  output in place, already in (N, F, *out) order.
 - weight gradient: the same im2col, and ``dY @ colsᵀ`` as one stacked GEMM, summed over the batch.
 - data gradient: for stride 1 (and no more output than input channels per group), a convolution of the
   output gradient with the flipped, transposed weights (im2col + GEMM again, no scatter); otherwise
@@ -12,11 +13,15 @@ Convolution (any of 1-D/2-D/3-D, groups, stride, dilation, padding):
 
 Deconvolution is the adjoint of Convolution, so its forward pass is Convolution's data gradient and its
 backward pass is Convolution's forward (data gradient) and weight gradient with the roles of data and output
-gradient swapped. Pooling runs over the kernel taps with strided slices (max, sum, avg, Lp) and global
-pooling as a plain reduction. Every kernel computes in the inputs' dtype (float32 stays float32: sgemm).
+gradient swapped. Pooling runs over the kernel taps with strided slices clipped to the input (no padded copy),
+separably per axis where that saves work (max, sum, avg, Lp); global pooling is a plain reduction.
+Every kernel computes in the inputs' dtype (float32 stays float32: sgemm).
 
 The `workspace` attribute (MB) bounds the im2col buffer as in MXNet: a batch whose columns do not fit is
-processed in as many batch chunks as needed (one chunk in the common case).
+processed in as many batch chunks as needed. On CPU the chunks are further bounded by CPU_CACHE_BLOCK so that
+the columns are written and read back by the GEMM within L2/L3 (a copy to DRAM cost ~15 ms per im2col on the
+3x3 reference layer); scratch buffers (per thread, slot, dtype and device) above SCRATCH_RETAIN_BYTES are not
+kept between calls.
 """
 
 from __future__ import annotations
@@ -34,42 +39,70 @@ from mxplug.ops.conv import (
     upsampling_scales,
 )
 
+CPU_CACHE_BLOCK = 8 << 20  # bytes of im2col columns per batch chunk on CPU (fits L2/L3 with its padded input)
+SCRATCH_RETAIN_BYTES = 256 << 20  # larger scratch buffers are not kept between calls
+
 
 def make_kernels(xp) -> dict:
     as_strided = xp.lib.stride_tricks.as_strided
     local = threading.local()
 
+    # On CPU, im2col columns written in cache-sized batch chunks are read back by the GEMM from L2/L3 instead
+    # of DRAM: the copy then costs little beyond the GEMM (3x3 layer of 32x64x56x56: ~8 ms per im2col saved).
+    # On a GPU, fewer and bigger launches win, so only MXNet's `workspace` bounds the chunks there.
+    cache_block = CPU_CACHE_BLOCK if xp.__name__ == "numpy" else None
+
     # -- helpers --------------------------------------------------------------------------------------------
-    def scratch(shape: tuple[int, ...], dtype):
-        """A per-thread buffer reused across calls (fresh big arrays cost page faults on every call): the
-        im2col columns live here and are never returned."""
+    def scratch(slot: str, shape: tuple[int, ...], dtype, like):
+        """A per-thread buffer reused across calls (fresh big arrays cost page faults on every call), one per
+        slot ('cols', 'pad'), dtype and device: a CuPy buffer made on one GPU must never serve another.
+        Scratch contents are never returned. Buffers above SCRATCH_RETAIN_BYTES are allocated per call and
+        not retained, so a thread holds at most that much per slot and dtype."""
+        n = prod(shape)
+        dtype = xp.dtype(dtype)
+        if n * dtype.itemsize > SCRATCH_RETAIN_BYTES:
+            return xp.empty(shape, dtype)
         bufs = getattr(local, "bufs", None)
         if bufs is None:
             bufs = local.bufs = {}
-        n = prod(shape)
-        buf = bufs.get(dtype)
+        device = getattr(like, "device", None)
+        key = (slot, dtype.str, getattr(device, "id", device))  # CuPy: Device.id; NumPy 2: 'cpu'
+        buf = bufs.get(key)
         if buf is None or buf.size < n:
-            bufs.pop(dtype, None)  # drop the old buffer before allocating the bigger one
-            buf = bufs[dtype] = xp.empty(n, dtype)
+            bufs.pop(key, None)  # drop the old buffer before allocating the bigger one
+            buf = bufs[key] = xp.empty(n, dtype)
         return buf[:n].reshape(shape)
 
     def chunks(n: int, item_bytes: int, workspace_mb: int) -> list[tuple[int, int]]:
-        step = max(1, (workspace_mb << 20) // max(item_bytes, 1)) if workspace_mb > 0 else n
+        """Batch ranges whose im2col columns fit the workspace (MXNet's bound) and, on CPU, the cache block."""
+        limits = [workspace_mb << 20] if workspace_mb > 0 else []
+        if cache_block:
+            limits.append(cache_block)
+        step = max(1, min(limits) // max(item_bytes, 1)) if limits else n
         return [(i, min(n, i + step)) for i in range(0, n, step)]
 
-    def pad_spatial(x, lo, hi, value=0):
-        """x with its spatial axes padded by lo before and hi after (negative amounts crop); x when unchanged."""
+    def clip_pad(x, lo, hi):
+        """Negative pads crop: x cropped accordingly, and the remaining non-negative pads."""
+        if min(lo, default=0) >= 0 and min(hi, default=0) >= 0:
+            return x, lo, hi
+        keep = (slice(max(-a, 0), s - max(-b, 0)) for s, a, b in zip(x.shape[2:], lo, hi, strict=True))
+        x = x[(slice(None), slice(None), *keep)]
+        return x, tuple(max(a, 0) for a in lo), tuple(max(b, 0) for b in hi)
+
+    def pad_spatial(x, lo, hi):
+        """x with its spatial axes zero-padded by lo before and hi after (negative amounts crop), written into
+        the 'pad' scratch (only the borders are zeroed); x itself when unchanged. Valid until the next call."""
+        x, lo, hi = clip_pad(x, lo, hi)
         if not any(lo) and not any(hi):
             return x
-        if min(lo) < 0 or min(hi) < 0:
-            keep = (slice(max(-a, 0), s - max(-b, 0)) for s, a, b in zip(x.shape[2:], lo, hi, strict=True))
-            x = x[(slice(None), slice(None), *keep)]
-            lo, hi = [max(a, 0) for a in lo], [max(b, 0) for b in hi]
-            if not any(lo) and not any(hi):
-                return x
         shape = x.shape[:2] + tuple(s + a + b for s, a, b in zip(x.shape[2:], lo, hi, strict=True))
-        out = xp.full(shape, value, x.dtype) if value else xp.zeros(shape, x.dtype)
-        out[(slice(None), slice(None), *(slice(a, a + s) for a, s in zip(lo, x.shape[2:], strict=True)))] = x
+        out = scratch("pad", shape, x.dtype, x)
+        inner = tuple(slice(a, a + s) for a, s in zip(lo, x.shape[2:], strict=True))
+        out[(slice(None), slice(None), *inner)] = x
+        for axis, (a, s) in enumerate(zip(lo, x.shape[2:], strict=True)):
+            before = (slice(None),) * (axis + 2)
+            out[(*before, slice(None, a))] = 0
+            out[(*before, slice(a + s, None))] = 0
         return out
 
     def crop(xpad, lo, spatial):
@@ -87,9 +120,10 @@ def make_kernels(xp) -> dict:
             for taps in product(*(range(k) for k in kernel))
         ]
 
-    def im2col(xpad, geo: Geometry, n0: int, n1: int):
-        """Columns (n, groups, C/g * K, out) of images n0:n1, copied once from the strided window view."""
-        part = xpad[n0:n1]
+    def im2col(x, geo: Geometry, n0: int, n1: int):
+        """Columns (n, groups, C/g * K, out) of images n0:n1: the chunk padded into scratch, then one copy of its
+        strided window view into the 'cols' scratch (both stay cache-sized on CPU, see `chunks`)."""
+        part = pad_spatial(x[n0:n1], geo.pad_lo, geo.pad_hi)
         n, c = part.shape[:2]
         k, o = prod(geo.kernel), prod(geo.out)
         if all(v == 1 for v in geo.kernel + geo.stride) and part.flags.c_contiguous:
@@ -98,7 +132,7 @@ def make_kernels(xp) -> dict:
         view = as_strided(part, part.shape[:2] + geo.kernel + geo.out,
                           part.strides[:2] + tuple(s * d for s, d in zip(sp, geo.dilate, strict=True))
                           + tuple(s * t for s, t in zip(sp, geo.stride, strict=True)))
-        cols = scratch(view.shape, part.dtype)
+        cols = scratch("cols", view.shape, part.dtype, part)
         xp.copyto(cols, view)
         return cols.reshape(n, geo.groups, c // geo.groups * k, o)
 
@@ -107,27 +141,25 @@ def make_kernels(xp) -> dict:
 
     # -- convolution building blocks (all in Convolution's terms: data -> output) ---------------------------
     def conv_forward(x, w, b, geo: Geometry, workspace: int):
-        n, c = x.shape[:2]
+        n = x.shape[0]
         f, g = w.shape[0], geo.groups
-        xpad = pad_spatial(x, geo.pad_lo, geo.pad_hi)
         wg = w.reshape(g, f // g, -1)
         y = xp.empty((n, g, f // g, prod(geo.out)), x.dtype)
+        bias = None if b is None else b.reshape(g, f // g, 1)
         for n0, n1 in chunks(n, col_bytes(x, geo), workspace):
-            xp.matmul(wg, im2col(xpad, geo, n0, n1), out=y[n0:n1])
-        y = y.reshape((n, f, *geo.out))
-        if b is not None:
-            y += b.reshape((f,) + (1,) * len(geo.out))
-        return y
+            part = y[n0:n1]
+            xp.matmul(wg, im2col(x, geo, n0, n1), out=part)
+            if bias is not None:
+                part += bias  # while the chunk is still in cache
+        return y.reshape((n, f, *geo.out))
 
     def conv_weight_grad(dy, x, w_shape, geo: Geometry, workspace: int):
         n = x.shape[0]
         f, g = w_shape[0], geo.groups
-        xpad = pad_spatial(x, geo.pad_lo, geo.pad_hi)
         dyg = dy.reshape(n, g, f // g, -1)
         dwt = None  # (groups, C/g * K, F/g): cols @ dYᵀ keeps both operands in their stored order (faster)
         for n0, n1 in chunks(n, col_bytes(x, geo), workspace):
-            cols = im2col(xpad, geo, n0, n1)
-            part = xp.matmul(cols, dyg[n0:n1].swapaxes(-1, -2)).sum(axis=0)
+            part = xp.matmul(im2col(x, geo, n0, n1), dyg[n0:n1].swapaxes(-1, -2)).sum(axis=0)
             dwt = part if dwt is None else dwt + part
         return xp.ascontiguousarray(dwt.swapaxes(-1, -2)).reshape(w_shape)
 
@@ -153,7 +185,7 @@ def make_kernels(xp) -> dict:
         dyg = dy.reshape(n, g, f // g, -1)
         slices = tap_slices(geo.kernel, geo.stride, geo.dilate, geo.out)
         for n0, n1 in chunks(n, col_bytes(dxpad, geo), workspace):
-            cols = scratch((n1 - n0, g, wt.shape[1], dyg.shape[-1]), dy.dtype)
+            cols = scratch("cols", (n1 - n0, g, wt.shape[1], dyg.shape[-1]), dy.dtype, dy)
             xp.matmul(wt, dyg[n0:n1], out=cols)
             cols = cols.reshape((n1 - n0, x_shape[1], len(slices), *geo.out))
             target = dxpad[n0:n1]
@@ -244,29 +276,6 @@ def make_kernels(xp) -> dict:
             return x.sum(axis=axes, keepdims=True)
         return root(power(x, p).sum(axis=axes, keepdims=True), p)
 
-    def pooling(data, **attrs):
-        geo = pool_geometry(attrs, data.shape)
-        kind, p = attrs["pool_type"], attrs["p_value"]
-        if attrs["global_pool"]:
-            return global_pooling(data, kind, p)
-        slices = tap_slices(geo.kernel, geo.stride, (1,) * len(geo.kernel), geo.out)
-        if kind == "max":
-            xpad = pad_spatial(data, geo.pad_lo, geo.pad_hi, lowest(data.dtype))
-            out = xpad[slices[0]].copy()
-            for sl in slices[1:]:
-                xp.maximum(out, xpad[sl], out=out)
-            return out
-        xpad = pad_spatial(power(data, p) if kind == "lp" else data, geo.pad_lo, geo.pad_hi)
-        out = xpad[slices[0]].copy()
-        for sl in slices[1:]:
-            out += xpad[sl]
-        if kind == "avg":
-            include = attrs["count_include_pad"] is not False
-            out /= avg_divisor(geo, data.shape[2:], include, data.dtype)
-        elif kind == "lp":
-            out = root(out, p)
-        return out
-
     def global_pooling_grad(og, x, y, kind: str, p: int | None):
         spatial = x.shape[2:]
         if kind == "max":  # the first maximum of each (n, c) plane takes the gradient
@@ -279,38 +288,142 @@ def make_kernels(xp) -> dict:
             return xp.broadcast_to(og * x.dtype.type(scale), x.shape).copy()
         return og / power(y, p - 1) * power(x, p - 1)
 
+    # Windowed pooling is separable: a window is a product of 1-D intervals, so max/sum over it is a chain of
+    # 1-D passes, one per spatial axis, each a loop over that axis's k taps (k + k strided ops instead of k*k;
+    # the sum's adjoint likewise). Max's adjoint loops over all k*k taps in row-major order (MXNet's
+    # first-maximum rule) with bool bookkeeping. Windows are clipped to the input (padding is never
+    # materialised, as in MXNet's CPU loops); an output whose window lies entirely in padding keeps the pass's
+    # identity (max: the lowest value, sum: 0).
+    def pool_axes(geo, spatial) -> list[tuple[int, int, int, int, int, int]]:
+        """(axis, size, kernel, stride, pad, out) of every spatial axis that pooling actually changes."""
+        return [(axis + 2, x, k, s, p, o)
+                for axis, (x, k, s, p, o) in enumerate(zip(spatial, geo.kernel, geo.stride, geo.pad_lo, geo.out,
+                                                            strict=True))
+                if (k, s, p, o) != (1, 1, 0, x)]
+
+    def axis_taps(size: int, k: int, s: int, p: int, o: int) -> list[tuple[slice, slice]]:
+        """Per kernel tap along one axis: (output slice, input slice) of the windows it meets inside the input."""
+        taps = []
+        for t in range(k):
+            lo = max(0, -((t - p) // s))  # first output whose tap t lands at index >= 0: ceil((p - t) / s)
+            hi = min(o, (size - 1 - t + p) // s + 1)  # one past the last landing at index <= size - 1
+            if lo < hi:
+                start = lo * s - p + t
+                taps.append((slice(lo, hi), slice(start, start + (hi - lo - 1) * s + 1, s)))
+        return taps
+
+    def window_taps(specs) -> list[tuple[tuple, tuple]]:
+        """Taps of the windows over several axes in row-major order: (output index, input index) pairs."""
+        per_axis = [axis_taps(*spec[1:]) for spec in specs]
+        taps = []
+        for combo in product(*per_axis):
+            dst, src = [slice(None)] * (specs[-1][0] + 1), [slice(None)] * (specs[-1][0] + 1)
+            for spec, (d, sl) in zip(specs, combo, strict=True):
+                dst[spec[0]], src[spec[0]] = d, sl
+            taps.append((tuple(dst), tuple(src)))
+        return taps
+
+    def pool_pass(x, specs, reduce, identity):
+        """out[..., j, ...] = reduce of x over window j on the axes of `specs` (a new array)."""
+        taps = window_taps(specs)
+        shape = list(x.shape)
+        for axis, *_, o in specs:
+            shape[axis] = o
+        full = tuple(slice(0, shape[i]) if d != slice(None) else d for i, d in enumerate(taps[0][0]))
+        first = next((tap for tap in taps if tap[0] == full), None)  # a tap every output meets
+        if first is None:
+            out = xp.full(tuple(shape), identity, x.dtype)
+        else:
+            out = x[first[1]].copy()
+            taps = [tap for tap in taps if tap is not first]
+        for dst, src in taps:
+            view = out[dst]
+            reduce(view, x[src], out=view)
+        return out
+
+    def pool_forward(x, specs, reduce, identity):
+        """Separable passes when they save work (k*k taps vs k + k: 3x3 and up), else one pass over all taps
+        (2x2: four strided taps beat two passes that also write a half-size intermediate)."""
+        if len(specs) < 2 or prod(spec[2] for spec in specs) <= sum(spec[2] for spec in specs):
+            return pool_pass(x, specs, reduce, identity) if specs else x
+        for spec in specs:  # outer axes first: their passes read whole contiguous rows of the big input
+            x = pool_pass(x, [spec], reduce, identity)
+        return x
+
+    def adjoint_target(g, specs, taps):
+        """The input-shaped gradient of a pass over `specs`: uninitialised only when its windows are disjoint
+        and cover every input (then each element is written exactly once)."""
+        shape = list(g.shape)
+        for axis, size, *_ in specs:
+            shape[axis] = size
+        disjoint = all(s >= k for _, _, k, s, _, _ in specs)
+        covered = disjoint and all(
+            sum(d.stop - d.start for d, _ in axis_taps(*spec[1:])) == spec[1] for spec in specs)
+        return (xp.empty if covered else xp.zeros)(tuple(shape), g.dtype), disjoint
+
+    def spread(g, specs):
+        """Adjoint of a window sum: every output's gradient added to each input of its window."""
+        taps = window_taps(specs)
+        out, disjoint = adjoint_target(g, specs, taps)
+        for dst, src in taps:
+            if disjoint:
+                out[src] = g[dst]
+            else:
+                out[src] += g[dst]
+        return out
+
+    def route(a, r, g, specs):
+        """Adjoint of a window max r of a: each output's gradient goes to the first tap (row-major) of its
+        window equal to the max: MXNet's rule. Bool bookkeeping and a multiply by the mask (np.where and
+        copyto(where=) are several times slower on CPU)."""
+        taps = window_taps(specs)
+        out, disjoint = adjoint_target(g, specs, taps)
+        taken = xp.zeros(r.shape, bool)  # per output: an earlier tap already matched the max
+        for i, (dst, src) in enumerate(taps):
+            eq = a[src] == r[dst]
+            hit = eq > taken[dst]  # eq and not taken
+            if i + 1 < len(taps):
+                taken[dst] |= eq
+            if disjoint:
+                xp.multiply(g[dst], hit, out=out[src])
+            else:
+                out[src] += g[dst] * hit
+        return out
+
+    def pooling(data, **attrs):
+        geo = pool_geometry(attrs, data.shape)
+        kind, p = attrs["pool_type"], attrs["p_value"]
+        if attrs["global_pool"]:
+            return global_pooling(data, kind, p)
+        specs = pool_axes(geo, data.shape[2:])
+        if kind == "max":
+            out = pool_forward(data, specs, xp.maximum, lowest(data.dtype))
+        else:
+            out = pool_forward(power(data, p) if kind == "lp" else data, specs, xp.add, 0)
+            if kind == "avg":
+                out /= avg_divisor(geo, data.shape[2:], attrs["count_include_pad"] is not False, data.dtype)
+            elif kind == "lp":
+                out = root(out, p)
+        return out.copy() if out is data else out  # kernel 1, stride 1: never return the input itself
+
     def backward_pooling(ograd, data, output, **attrs):
         geo = pool_geometry(attrs, data.shape)
         kind, p = attrs["pool_type"], attrs["p_value"]
         if attrs["global_pool"]:
             return global_pooling_grad(ograd, data, output, kind, p)
-        slices = tap_slices(geo.kernel, geo.stride, (1,) * len(geo.kernel), geo.out)
-        pad_value = lowest(data.dtype) if kind == "max" else 0
-        xpad = pad_spatial(data, geo.pad_lo, geo.pad_hi, pad_value)
-        dxpad = xp.zeros(xpad.shape, data.dtype)
+        specs = pool_axes(geo, data.shape[2:])
         if kind == "max":
-            # The gradient goes to the first maximum of each window in row-major tap order (MXNet's CPU loop).
-            taken = None
-            for sl in slices:
-                hit = xpad[sl] == output
-                if taken is None:
-                    taken = hit
-                else:
-                    hit &= ~taken
-                    taken |= hit
-                dxpad[sl] += xp.where(hit, ograd, 0)
-        elif kind == "lp" and p > 1:
-            scaled = ograd / power(output, p - 1)
-            for sl in slices:
-                dxpad[sl] += scaled * power(xpad[sl], p - 1)
+            dx = route(data, output, ograd, specs)  # one pass over all taps: row-major tie order for free
         else:
-            scaled = ograd
+            g = ograd
             if kind == "avg":
-                include = attrs["count_include_pad"] is not False
-                scaled = ograd / avg_divisor(geo, data.shape[2:], include, data.dtype)
-            for sl in slices:
-                dxpad[sl] += scaled
-        return crop(dxpad, geo.pad_lo, data.shape[2:])
+                g = ograd / avg_divisor(geo, data.shape[2:], attrs["count_include_pad"] is not False, data.dtype)
+            elif kind == "lp" and p > 1:
+                g = ograd / power(output, p - 1)  # d(sum x^p)^(1/p) / dx = x^(p-1) / y^(p-1)
+            for spec in specs[::-1]:  # the adjoint of the forward chain runs its passes in reverse
+                g = spread(g, [spec])
+            dx = g * power(data, p - 1) if kind == "lp" and p > 1 else g
+        return dx.copy() if dx is ograd else dx
 
     # -- upsampling -------------------------------------------------------------------------------------------
     def upsampling(*data, **attrs):
