@@ -8,12 +8,27 @@
 
 from __future__ import annotations
 
-from . import autograd, base, context, dispatch, ndarray, plugins, random, registry, testing
+# `operator` publishes mx.nd.Custom (free-form keyword arguments) over the function generated from the registry.
+from . import (
+    autograd,
+    base,
+    context,
+    custom,
+    dispatch,
+    missing_kernels,
+    ndarray,
+    operator,
+    plugins,
+    random,
+    registry,
+    testing,
+)
 from . import ndarray as nd
 from . import testing as test_utils  # MXNet's module name for the same helpers
 from .base import MXNetError
 from .context import Context, cpu, cpu_pinned, current_context, gpu, num_gpus, opencl
 from .hookspecs import hookimpl
+from .missing_kernels import FallbackWarning, fallback, fallback_stats, reset_fallback_stats, set_fallback
 
 __version__ = "0.1.0"
 
@@ -21,7 +36,8 @@ __all__ = [
     "__version__", "MXNetError", "Context", "cpu", "cpu_pinned", "gpu", "opencl", "current_context",
     "num_gpus", "nd", "ndarray", "autograd", "random", "base", "context", "dispatch", "plugins", "registry",
     "hookimpl", "explain", "testing", "test_utils", "sym", "symbol", "name", "AttrScope", "model", "viz",
-    "executor", "attribute",
+    "executor", "attribute", "fallback", "set_fallback", "fallback_stats", "reset_fallback_stats",
+    "FallbackWarning", "missing_kernels", "custom", "operator",
 ]
 
 # Graph modules load on first use (`mx.sym`, `mx.model` …), keeping `import mxplug` fast.

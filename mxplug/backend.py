@@ -70,6 +70,14 @@ class Backend:
         """Write `src` (native, same shape and dtype, same device) into `dst` in place."""
         raise NotImplementedError
 
+    def device_of(self, data: Any) -> int:
+        """The device index a native array lives on (the CPU fallback copies results back there).
+
+        The default reads ``data.device.id`` (CuPy's convention) and else answers 0; a multi-device backend
+        whose arrays say it otherwise overrides this.
+        """
+        return int(getattr(getattr(data, "device", None), "id", 0) or 0)
+
     def synchronize(self, device_id: int) -> None:
         """Block until queued work on the device is done."""
 

@@ -4,7 +4,10 @@
     mxplug ops [--backend NAME] [--missing] [--json]
                                                   every operator and, per backend, native/composite/missing
     mxplug explain OP [--ctx cpu:0] [--dtype float32]
-                                                  which kernel would run OP, and why
+                                                  which kernel would run OP, and why (or how it falls back)
+    mxplug check-backend NAME [--op OP] [--dtype D] [--load MODULE] [--json]
+                                                  the conformance kit: every operator NAME has kernels for,
+                                                  forward and gradient, as a pass/fail table (exit 1 on FAIL)
 
 Exit status: 0 on success, 2 for usage errors, 1 when mxplug reports an error (the message goes to stderr,
 without a traceback).
@@ -191,6 +194,22 @@ def _cmd_explain(args) -> int:
     return 0
 
 
+def _cmd_check_backend(args) -> int:
+    import importlib
+
+    from .plugins import register_plugin
+    from .testing.conformance import check_backend
+
+    for module in args.load:
+        register_plugin(importlib.import_module(module), module.rpartition(".")[2])
+    report = check_backend(args.backend, ops=args.op or None, dtypes=args.dtype or ("float32",))
+    if args.json:
+        print(json.dumps(report.to_json(), indent=2))
+    else:
+        print(report.table())
+    return 0 if report.passed else 1
+
+
 def _context(text: str):
     """'cpu', 'cpu:0', 'opencl:1' or 'gpu(1)' → Context (argparse type)."""
     from .context import Context
@@ -228,6 +247,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ctx", type=_context, default="cpu", help="context: cpu, cpu:0, opencl:1 (default cpu)")
     p.add_argument("--dtype", default="float32", choices=list(DTYPES), help="input dtype (default float32)")
     p.set_defaults(func=_cmd_explain, parser=p)
+
+    p = sub.add_parser("check-backend", help="run the conformance kit on a backend: forward and gradients of "
+                                             "every operator it has kernels for")
+    p.add_argument("backend", metavar="NAME", help="backend name, as `mxplug plugins` shows it (e.g. numpy)")
+    p.add_argument("--op", action="append", default=[], help="only this operator (repeatable)")
+    p.add_argument("--dtype", action="append", default=[], choices=list(DTYPES),
+                   help="dtype to check (repeatable; default float32)")
+    p.add_argument("--load", action="append", default=[], metavar="MODULE",
+                   help="register this module as a plugin first (one not installed yet)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.set_defaults(func=_cmd_check_backend, parser=p)
 
     # Listed for --help; `main` hands its arguments to mxplug.bench untouched.
     sub.add_parser("bench", help="quick side-by-side timings against NumPy and PyTorch (mxplug bench --help)")

@@ -2,7 +2,9 @@
 
 The cache key is (operator name, device type, dtype); a hit is one dictionary lookup. A miss resolves
 through the plugin registrations (highest priority first) and, where no kernel exists, through the
-fallback policy hook (`set_fallback_handler`), else raises KernelNotFoundError saying what is installed.
+missing-kernel hook (`set_fallback_handler`; `mxplug.missing_kernels` installs the policy: a custom
+operator's composition, else the CPU fallback per ``MXPLUG_FALLBACK``), else raises KernelNotFoundError saying
+what is installed. What the hook returns is cached like a kernel, so a fallback costs one dictionary hit to find.
 """
 
 from __future__ import annotations
@@ -59,8 +61,18 @@ def forget_plugin(plugin: str) -> None:
     _CACHE.clear()
 
 
+# Kernels registered with these plugin-name prefixes outlive `clear()` (plugins.reset()): they belong to
+# operators declared in-process (mxplug.custom), which a reload of the entry points does not forget.
+PERSISTENT_PREFIXES = ("custom:",)
+
+
 def clear() -> None:
-    _KERNELS.clear()
+    for key, entries in list(_KERNELS.items()):
+        kept = [e for e in entries if e.plugin.startswith(PERSISTENT_PREFIXES)]
+        if kept:
+            _KERNELS[key] = kept
+        else:
+            del _KERNELS[key]
     _CACHE.clear()
 
 
@@ -120,12 +132,14 @@ def backends_with_kernel(op: str) -> set[str]:
 
 
 def explain(op: str, ctx, dtype="float32") -> str:
-    """Say which kernel would run `op` on `ctx` for `dtype`, and why.
+    """Say which kernel would run `op` on `ctx` for `dtype`, and why: the plugin, its priority and dtypes,
+    the kernels it outranks, or what the missing-kernel policy does (a fallback to the CPU, an error).
 
     >>> import mxplug as mx
     >>> print(mx.dispatch.explain('broadcast_add', mx.cpu(), 'float32'))  # doctest: +ELLIPSIS
-    broadcast_add on cpu(0) (float32): kernel from plugin 'numpy' on backend 'numpy' (priority 0)...
+    broadcast_add on cpu(0) (float32): kernel from plugin 'numpy' on backend 'numpy' (priority 0), dtypes all...
     """
+    from .missing_kernels import describe
     from .ops import rules
 
     schema = get_schema(op)
@@ -137,7 +151,15 @@ def explain(op: str, ctx, dtype="float32") -> str:
     candidates = _KERNELS.get((schema.name, backend.name), [])
     entry = _select(schema.name, backend.name, dtype)
     if entry is None:
+        instead = describe(schema.name, ctx, dtype)
+        if instead is not None:
+            return f"{head}: no kernel on backend '{backend.name}'; {instead}"
         return f"{head}: no kernel; " + _missing_message(schema.name, ctx, dtype)
     others = [e for e in candidates if e is not entry]
-    tail = "".join(f"\n  also: plugin '{e.plugin}' (priority {e.priority})" for e in others)
-    return f"{head}: kernel from plugin '{entry.plugin}' on backend '{backend.name}' (priority {entry.priority}){tail}"
+    tail = "".join(f"\n  also: plugin '{e.plugin}' (priority {e.priority}), dtypes {_dtypes(e)}" for e in others)
+    return (f"{head}: kernel from plugin '{entry.plugin}' on backend '{backend.name}' "
+            f"(priority {entry.priority}), dtypes {_dtypes(entry)}{tail}")
+
+
+def _dtypes(entry: KernelEntry) -> str:
+    return "all" if entry.dtypes is None else ", ".join(sorted(entry.dtypes))

@@ -114,7 +114,8 @@ def test_plugin_whose_hook_raises_is_reported_and_its_registrations_forgotten(pl
     assert "half-way failure" in info.traceback
     # Its backend and both kernels are gone: exp is numpy's again, and halfdev has no backend.
     assert info.backends == [] and info.kernels == 0
-    assert {e.plugin for entries in mx.dispatch.kernels_of("exp").values() for e in entries} == {"numpy"}
+    serving = {e.plugin for entries in mx.dispatch.kernels_of("exp").values() for e in entries}
+    assert "halfway" not in serving and "numpy" in serving
     np.testing.assert_allclose(mx.nd.exp(mx.nd.zeros((2,))).asnumpy(), [1.0, 1.0])
     assert "plugin 'numpy'" in mx.explain("exp", mx.cpu())
     with pytest.raises(BackendUnavailableError, match=r"no backend serves context halfdev\(0\)"):
@@ -245,14 +246,15 @@ def test_backend_for_a_new_device_type_runs_ops(plugins):
 def test_missing_kernel_names_op_context_dtype_and_backends(plugins):
     plugins.make("toy", backend_source(), TOY_KERNELS)
     a = mx.nd.array([1.0, 2.0], ctx=mx.Context("toy", 0))
-    with pytest.raises(KernelNotFoundError) as err:
+    with pytest.raises(KernelNotFoundError) as err, mx.fallback("error"):  # (the default policy falls back)
         mx.nd.sum(a)
     msg = str(err.value)
     assert msg.startswith("no kernel for 'sum' on toy(0) (float32); installed backends: ")
     assert "numpy(cpu)" in msg and "toy(toy)" in msg
     assert re.search(r"; kernels for it exist on: .*numpy", msg)
     # The toy exp handles float32 only: a float64 input finds no kernel, and the message says float64.
-    with pytest.raises(KernelNotFoundError, match=r"no kernel for 'exp' on toy\(0\) \(float64\)"):
+    with pytest.raises(KernelNotFoundError, match=r"no kernel for 'exp' on toy\(0\) \(float64\)"), \
+            mx.fallback("error"):
         mx.nd.exp(mx.nd.array([1.0], ctx=mx.Context("toy", 0), dtype="float64"))
     assert "no kernel" in mx.explain("sum", mx.Context("toy", 0))
 

@@ -57,6 +57,7 @@ _RULES: dict[str, OpRules] = {}
 # The families whose rules live here; each has registry/<family>.toml beside it.
 FAMILIES = (
     "elemwise", "reduce", "shape", "index", "linalg", "sort", "random", "init", "misc", "conv", "nn", "norm", "rnn",
+    "custom",
 )
 
 

@@ -1,6 +1,8 @@
 """Testing helpers with MXNet's names: compare against references, check gradients numerically.
 
-These are what mxplug's own tests use and what a backend author runs against a new plugin.
+These are what mxplug's own tests use and what a backend author runs against a new plugin:
+`check_consistency` (one computation on several contexts and dtypes) and the conformance kit
+(`mxplug.testing.conformance`, `mxplug check-backend`, `pytest --mxplug-backend`).
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from .. import autograd
 from ..context import Context, current_context
 
 __all__ = ["assert_almost_equal", "almost_equal", "numeric_grad", "check_numeric_gradient", "default_context",
-           "default_rtols", "same"]
+           "default_rtols", "same", "check_consistency", "check_symbolic_forward", "check_symbolic_backward"]
 
 # Tolerances per dtype, as MXNet's test_utils uses them.
 default_rtols = {np.dtype("float16"): 1e-2, np.dtype("float32"): 1e-4, np.dtype("float64"): 1e-5}
@@ -126,4 +128,5 @@ def check_numeric_gradient(fn: Callable[..., Any], inputs: Sequence[np.ndarray],
     for k, i in enumerate(grad_nodes):
         assert_almost_equal(analytic[k], numeric[i], rtol=rtol, atol=atol,
                             names=(f"autograd d/d(input {i})", f"numeric d/d(input {i})"))
+from .consistency import check_consistency  # noqa: E402,F401  (MXNet's name)
 from .symbolic import check_symbolic_backward, check_symbolic_forward  # noqa: E402,F401  (Symbol executors)

@@ -10,6 +10,7 @@ import importlib
 
 FAMILIES = (
     "elemwise", "reduce", "shape", "index", "linalg", "sort", "random", "init", "misc", "conv", "nn", "norm", "rnn",
+    "custom",
 )
 RANDOM_FAMILIES = frozenset({"random", "nn", "rnn"})  # Dropout, rrelu, RNN's inter-layer dropout
 

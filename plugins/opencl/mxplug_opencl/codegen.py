@@ -1,0 +1,446 @@
+"""Kernel templates (Mako), one per class of operator, and the launchers that fill and cache them.
+
+* `map_flat`    — out[i] = EXPR(inputs[i], s) over contiguous arrays of one shape; vectorised (8 lanes) where
+                  the expression is valid on vector types and every operand is the compute type.
+* `map_strided` — the same over any strided views: broadcasting, transposes, slices, flips, tiles, concatenation
+                  (writes into a region of the output). Shapes are collapsed first, so most launches are 1-2-D.
+* `reduce_axk`  — a reduction of an (A, K, B) view over K, split into partial results when K is long.
+* `arg_reduce`  — argmax/argmin of an (A, K, B) view over K.
+* `gemm`        — a tiled matrix product (batched, transposes as compile-time layouts).
+
+Each (template, parameters) pair is compiled once per device and kept (PyOpenCL also caches binaries on disk).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from mako.template import Template
+
+from .runtime import CTYPES, CLArray, Device, ceil_div
+
+_I64 = np.int64
+
+# -- elementwise over contiguous arrays ------------------------------------------------------------------------
+_MAP_FLAT = Template("""
+__kernel void ${name}(__global ${out_t}* out,
+% for v, t, w in inputs:
+    __global const ${t}* p_${v},
+% endfor
+% for v, t in scalars:
+    ${t} ${v},
+% endfor
+    long n, long chunk)
+{
+    long i = get_global_id(0) * chunk;
+    long e = min(i + chunk, n);
+% if vec:
+    for (; i + ${lanes} <= e; i += ${lanes}) {
+% for v, t, w in inputs:
+        ${w}${lanes} ${v} = vload${lanes}(0, p_${v} + i);
+% endfor
+        vstore${lanes}(${expr}, 0, out + i);
+    }
+% endif
+    for (; i < e; i++) {
+% for v, t, w in inputs:
+        ${w} ${v} = (${w})p_${v}[i];
+% endfor
+        out[i] = (${out_t})(${expr});
+    }
+}
+""")
+
+# -- elementwise over strided views ----------------------------------------------------------------------------
+# Work-item (row, c): `row` numbers the collapsed outer index space, c a chunk of the innermost axis.
+_MAP_STRIDED = Template("""
+__kernel void ${name}(__global ${out_t}* out, long o_off,
+% for v, t, w in inputs:
+    __global const ${t}* p_${v}, long ${v}_off,
+% endfor
+% for v, t in scalars:
+    ${t} ${v},
+% endfor
+% for d in range(nd - 1):
+    long n${d}, long o_s${d},${"".join(f" long {v}_s{d}," for v, t, w in inputs)}
+% endfor
+    long inner, long o_si,${"".join(f" long {v}_si," for v, t, w in inputs)} long chunk)
+{
+    long row = get_global_id(0);
+    long j0 = get_global_id(1) * chunk;
+    long j1 = min(j0 + chunk, inner);
+    long r = row;
+    long o = o_off;
+% for v, t, w in inputs:
+    long ${v}_o = ${v}_off;
+% endfor
+% for d in reversed(range(nd - 1)):
+    {
+        long q = r % n${d};
+        r /= n${d};
+        o += q * o_s${d};
+% for v, t, w in inputs:
+        ${v}_o += q * ${v}_s${d};
+% endfor
+    }
+% endfor
+    for (long j = j0; j < j1; j++) {
+% for v, t, w in inputs:
+        ${w} ${v} = (${w})p_${v}[${v}_o + j * ${v}_si];
+% endfor
+        out[o + j * o_si] = (${out_t})(${expr});
+    }
+}
+""")
+
+# -- reductions ----------------------------------------------------------------------------------------------
+# Work-item (a * P + p, b) folds in[a, k, b] for k in chunk p of K; with P == 1 it also finalises.
+_REDUCE = Template("""
+#define MAP(v) (${map_expr})
+#define COMBINE(acc, v) (${combine})
+#define VCOMBINE(acc, v) (${vcombine})
+__kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
+                      long K, long B, long P, long kchunk, ${acc_t} count)
+{
+    long ap = get_global_id(0);
+    long b = get_global_id(1);
+    long a = ap / P, p = ap % P;
+    long k = p * kchunk;
+    long k1 = min(k + kchunk, K);
+    __global const ${in_t}* base = in + a * K * B + b;
+    ${acc_t} acc = (${acc_t})(${identity});
+% if vec:
+    if (B == 1) {
+        ${acc_t}${lanes} v0 = (${acc_t}${lanes})(${identity}), v1 = v0;
+        for (; k + ${2 * lanes} <= k1; k += ${2 * lanes}) {
+            ${acc_t}${lanes} x0 = MAP(vload${lanes}(0, base + k));
+            ${acc_t}${lanes} x1 = MAP(vload${lanes}(0, base + k + ${lanes}));
+            v0 = VCOMBINE(v0, x0);
+            v1 = VCOMBINE(v1, x1);
+        }
+        v0 = VCOMBINE(v0, v1);
+% for lane in "01234567"[:lanes]:
+        acc = COMBINE(acc, v0.s${lane});
+% endfor
+    }
+% endif
+    for (; k < k1; k++) {
+        ${acc_t} x = MAP((${acc_t})base[k * B]);
+        acc = COMBINE(acc, x);
+    }
+% if final:
+    out[ap * B + b] = (${out_t})(${final});
+% else:
+    out[ap * B + b] = acc;
+% endif
+}
+""")
+
+_ARG_REDUCE = Template("""
+__kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in, long K, long B)
+{
+    long a = get_global_id(0);
+    long b = get_global_id(1);
+    __global const ${in_t}* base = in + a * K * B + b;
+    ${in_t} best = base[0];
+    long at = 0;
+    for (long k = 1; k < K; k++) {
+        ${in_t} v = base[k * B];
+        if (${better}) { best = v; at = k; }
+    }
+    out[a * B + b] = (${out_t})at;
+}
+""")
+
+# -- matrix product --------------------------------------------------------------------------------------------
+# C[z] (M x N) = A[z] (M x K) @ B[z] (K x N); A_AT/B_AT address an element of op(A)/op(B) in its buffer.
+_GEMM = Template("""
+#define TS ${ts}
+#define A_AT(i, k) A[${"(k) * lda + (i)" if ta else "(i) * lda + (k)"}]
+#define B_AT(k, j) B[${"(j) * ldb + (k)" if tb else "(k) * ldb + (j)"}]
+__kernel __attribute__((reqd_work_group_size(TS, TS, 1)))
+void ${name}(__global ${t}* C, __global const ${t}* A0, __global const ${t}* B0,
+             long M, long N, long K, long lda, long ldb, long sa, long sb)
+{
+    long z = get_global_id(2);
+    __global const ${t}* A = A0 + z * sa;
+    __global const ${t}* B = B0 + z * sb;
+    int li = get_local_id(0), lj = get_local_id(1);
+    long i = get_group_id(0) * TS + li, j = get_group_id(1) * TS + lj;
+    __local ${t} As[TS][TS];
+    __local ${t} Bs[TS][TS];
+    ${t} acc = 0;
+    for (long k0 = 0; k0 < K; k0 += TS) {
+        As[li][lj] = (i < M && k0 + lj < K) ? A_AT(i, k0 + lj) : (${t})0;
+        Bs[li][lj] = (k0 + li < K && j < N) ? B_AT(k0 + li, j) : (${t})0;
+        barrier(CLK_LOCAL_MEM_FENCE);
+        for (int kk = 0; kk < TS; kk++)
+            acc += As[li][kk] * Bs[kk][lj];
+        barrier(CLK_LOCAL_MEM_FENCE);
+    }
+    if (i < M && j < N)
+        C[z * M * N + i * N + j] = acc;
+}
+""")
+
+
+def lanes(ctype: str) -> int:
+    """Vector width of one 256-bit register (AVX2): wider vectors change the ABI there and fail to link."""
+    return 32 // _SIZES[ctype]
+
+
+_SIZES = {"half": 2, "float": 4, "double": 8, "char": 1, "uchar": 1, "short": 2, "ushort": 2, "int": 4, "uint": 4,
+          "long": 8, "ulong": 8}
+
+
+# -- operands ------------------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class View:
+    """A strided view of a CLArray, in elements: what strided kernels read or write."""
+
+    arr: CLArray
+    offset: int
+    strides: tuple[int, ...]
+
+
+def c_strides(shape: Sequence[int]) -> tuple[int, ...]:
+    out, acc = [], 1
+    for s in reversed(shape):
+        out.append(acc)
+        acc *= s
+    return tuple(reversed(out))
+
+
+def whole(arr: CLArray) -> View:
+    return View(arr, 0, c_strides(arr.shape))
+
+
+def broadcast_view(arr: CLArray, shape: Sequence[int]) -> View:
+    """`arr` read as `shape` (NumPy broadcasting: leading axes added, size-1 axes stride 0)."""
+    pad = len(shape) - arr.ndim
+    st = c_strides(arr.shape)
+    strides = [0] * pad + [0 if n == 1 and m != 1 else s for n, m, s in zip(arr.shape, shape[pad:], st, strict=True)]
+    return View(arr, 0, tuple(strides))
+
+
+def sliced_view(view: View, shape: Sequence[int], key: Sequence[slice]) -> tuple[View, tuple[int, ...]]:
+    """The view of `view` (of `shape`) selected by Python slices, one per leading axis, and its shape."""
+    offset, strides, out_shape = view.offset, list(view.strides), list(shape)
+    for ax, sl in enumerate(key):
+        start, stop, step = sl.indices(shape[ax])
+        out_shape[ax] = len(range(start, stop, step))
+        if out_shape[ax]:
+            offset += start * strides[ax]
+        strides[ax] *= step
+    return View(view.arr, offset, tuple(strides)), tuple(out_shape)
+
+
+def collapse(shape: Sequence[int], strides: Sequence[Sequence[int]]) -> tuple[list[int], list[list[int]]]:
+    """Drop size-1 axes and merge neighbours that every operand walks contiguously."""
+    dims = [(n, [s[d] for s in strides]) for d, n in enumerate(shape) if n != 1]
+    if not dims:
+        return [1], [[0] for _ in strides]
+    out = [dims[0]]
+    for n, st in dims[1:]:
+        pn, pst = out[-1]
+        if all(p == s * n for p, s in zip(pst, st, strict=True)):
+            out[-1] = (pn * n, st)
+        else:
+            out.append((n, st))
+    return [n for n, _ in out], [[st[k] for _, st in out] for k in range(len(strides))]
+
+
+# -- launchers -----------------------------------------------------------------------------------------------
+Scalars = Sequence[tuple[str, str, float]]  # (variable, C type, value): kernel arguments, not literals
+
+
+class FlatKernel:
+    """A compiled `map_flat` kernel with its launch arguments laid out: the hot path of elementwise operators
+    (one dictionary hit to find it, then allocation-free argument passing and one enqueue)."""
+
+    __slots__ = ("dev", "kernel")
+
+    def __init__(self, dev: Device, out_t: str, ins: tuple, expr: str, scal: tuple, vec: bool) -> None:
+        def render():
+            name = "map_flat"
+            src = _MAP_FLAT.render(name=name, out_t=out_t, inputs=ins, scalars=scal, expr=expr, vec=vec,
+                                   lanes=lanes(out_t))
+            return src, name, [None] * (1 + len(ins)) + [np.dtype(_NP_OF[t]) for _, t in scal] + [_I64, _I64]
+
+        self.dev = dev
+        self.kernel = dev.kernel(("flat", out_t, ins, expr, scal, vec), render)
+
+    def __call__(self, out: CLArray, *args) -> CLArray:
+        """Launch over out's elements; `args` are the input buffers then the scalar values."""
+        n = out.size
+        if n <= 4096:  # one chunk: the common small case skips the chunk arithmetic
+            self.dev.launch(self.kernel, (1,), None, out.buf, *args, n, 4096)
+        else:
+            groups, chunk = self.dev.chunking(n)
+            self.dev.launch(self.kernel, (groups,), None, out.buf, *args, n, chunk)
+        return out
+
+
+def flat_kernel(dev: Device, out_dtype: np.dtype, inputs: Sequence[tuple[str, np.dtype, str]], expr: str, *,
+                scalars: Sequence[tuple[str, str]] = (), vec: bool = False) -> FlatKernel:
+    """The (cached) FlatKernel computing out = expr; `inputs`: (variable, dtype, compute C type),
+    `scalars`: (variable, C type)."""
+    out_t = CTYPES[out_dtype.name]
+    ins = tuple((v, CTYPES[d.name], w) for v, d, w in inputs)
+    vec = vec and all(t == w == out_t for _, t, w in ins) and dev.is_cpu
+    key = ("flatk", out_t, ins, expr, tuple(scalars), vec)
+    k = dev.prepared.get(key)
+    if k is None:
+        k = dev.prepared[key] = FlatKernel(dev, out_t, ins, expr, tuple(scalars), vec)
+    return k
+
+
+def map_flat(dev: Device, out: CLArray, inputs: Sequence[tuple[str, CLArray, str]], expr: str, *,
+             scalars: Scalars = (), vec: bool = False) -> CLArray:
+    """out[i] = expr over contiguous inputs of out's size. `inputs`: (variable, array, compute C type)."""
+    k = flat_kernel(dev, out.dtype, [(v, a.dtype, w) for v, a, w in inputs], expr,
+                    scalars=[(v, t) for v, t, _ in scalars], vec=vec)
+    return k(out, *(a.buf for _, a, _ in inputs), *(x for _, _, x in scalars))
+
+
+def map_strided(dev: Device, out: View, shape: Sequence[int], inputs: Sequence[tuple[str, View, str]], expr: str,
+                *, scalars: Scalars = (), out_ctype: str | None = None) -> None:
+    """out[idx] = expr(inputs[idx]) over the index space `shape`, every operand a strided view.
+    `inputs`: (variable, view, compute C type); `out_ctype` overrides the output's storage type (bit copies)."""
+    if 0 in shape:
+        return
+    dims, strides = collapse(shape, [out.strides, *(v.strides for _, v, _ in inputs)])
+    nd = len(dims)
+    out_t = out_ctype or CTYPES[out.arr.dtype.name]
+    ins = tuple((name, w if out_ctype else CTYPES[v.arr.dtype.name], w) for name, v, w in inputs)
+    scal = tuple((v, t) for v, t, _ in scalars)
+    key = ("strided", nd, out_t, ins, expr, scal)
+
+    def render():
+        name = "map_strided"
+        src = _MAP_STRIDED.render(name=name, out_t=out_t, inputs=ins, scalars=scal, expr=expr, nd=nd)
+        nin = len(ins)
+        dtypes = [None, _I64] + [None, _I64] * nin + [np.dtype(_NP_OF[t]) for _, t in scal]
+        dtypes += [_I64] * ((nd - 1) * (1 + 1 + nin) + 1 + 1 + nin + 1)
+        return src, name, dtypes
+
+    k = dev.kernel(key, render)
+    inner = dims[-1]
+    rows = 1
+    for n in dims[:-1]:
+        rows *= n
+    if dev.is_cpu:
+        chunk = max(1024, ceil_div(rows * inner, dev.compute_units * 8 * rows))
+        chunks = ceil_div(inner, chunk)
+    else:
+        chunk, chunks = 1, inner
+    args: list = [out.arr.buf, out.offset]
+    for _, v, _ in inputs:
+        args += [v.arr.buf, v.offset]
+    args += [x for _, _, x in scalars]
+    for d in range(nd - 1):
+        args.append(dims[d])
+        args += [st[d] for st in strides]
+    args.append(inner)
+    args += [st[-1] for st in strides]
+    args.append(chunk)
+    dev.launch(k, (rows, chunks), None, *args)
+
+
+def copy_view(dev: Device, dst: View, src: View, shape: Sequence[int]) -> None:
+    """dst[idx] = src[idx] bit for bit (one kernel per element size, whatever the dtype)."""
+    u = _UTYPES_OF[src.arr.dtype.itemsize]
+    map_strided(dev, dst, shape, [("a", src, u)], "a", out_ctype=u)
+
+
+def fill_view(dev: Device, dst: View, shape: Sequence[int], value: float) -> None:
+    """dst[idx] = value, converted to dst's dtype as C converts."""
+    t = CTYPES[dst.arr.dtype.name]
+    with np.errstate(all="ignore"):
+        cast = np.array(np.float64(value)).astype(dst.arr.dtype).item()
+    map_strided(dev, dst, shape, [], "s", scalars=[("s", t, cast)])
+
+
+@dataclass(frozen=True)
+class Reduction:
+    """One fold: MAP each element (in the accumulator type), COMBINE, then FINAL (of `acc` and `count`)."""
+
+    identity: str
+    combine: str
+    map_expr: str = "v"
+    final: str = "acc"
+    vcombine: str = ""  # the combine on 8-lane vectors ("" = not vectorisable)
+
+
+def reduce_axk(dev: Device, out: CLArray, data: CLArray, A: int, K: int, B: int, red: Reduction, acc_t: str,
+               count: float = 0.0) -> CLArray:
+    """out (A*B elements) = FINAL(fold over k of MAP(data[a, k, b])) in accumulator type `acc_t`."""
+    in_t, out_t = CTYPES[data.dtype.name], CTYPES[out.dtype.name]
+    # Long folds with little parallelism around them are split into P partial folds, combined by a second pass.
+    want = dev.compute_units * 8 if dev.is_cpu else 4096
+    P = 1
+    if K >= 8192 and A * B < want:
+        P = max(1, min(ceil_div(want, A * B), K // 4096))
+    kchunk = ceil_div(K, P) if K else 0
+    if dev.is_cpu and B == 1 and P > 1:
+        kchunk = ceil_div(kchunk, 16) * 16
+        P = ceil_div(K, kchunk)
+    vec = bool(red.vcombine) and dev.is_cpu and in_t == acc_t
+
+    def kernel(src_t, dst_t, mapped, final):
+        key = ("reduce", src_t, dst_t, acc_t, red, mapped, final, vec and mapped)
+
+        def render():
+            name = "reduce_axk"
+            src = _REDUCE.render(name=name, in_t=src_t, out_t=dst_t, acc_t=acc_t, identity=red.identity,
+                                 combine=red.combine, vcombine=red.vcombine or red.combine,
+                                 map_expr=red.map_expr if mapped else "v",
+                                 final=red.final if final else "", vec=vec and mapped, lanes=lanes(acc_t))
+            return src, name, [None, None, _I64, _I64, _I64, _I64, np.dtype(_NP_OF[acc_t])]
+
+        return dev.kernel(key, render)
+
+    if P == 1:
+        dev.launch(kernel(in_t, out_t, True, True), (A, B), None, out.buf, data.buf, K, B, 1, K, count)
+        return out
+    partial = dev.alloc((A, P, B), np.dtype(_NP_OF[acc_t]))
+    dev.launch(kernel(in_t, acc_t, True, False), (A * P, B), None, partial.buf, data.buf, K, B, P, kchunk, count)
+    dev.launch(kernel(acc_t, out_t, False, True), (A, B), None, out.buf, partial.buf, P, B, 1, P, count)
+    return out
+
+
+def arg_reduce(dev: Device, out: CLArray, data: CLArray, A: int, K: int, B: int, better: str) -> CLArray:
+    in_t, out_t = CTYPES[data.dtype.name], CTYPES[out.dtype.name]
+    key = ("argreduce", in_t, out_t, better)
+
+    def render():
+        name = "arg_reduce"
+        return _ARG_REDUCE.render(name=name, in_t=in_t, out_t=out_t, better=better), name, [None, None, _I64, _I64]
+
+    dev.launch(dev.kernel(key, render), (A, B), None, out.buf, data.buf, K, B)
+    return out
+
+
+def gemm(dev: Device, c: CLArray, a: CLArray, b: CLArray, batch: int, M: int, N: int, K: int, ta: bool, tb: bool
+         ) -> CLArray:
+    """c[z] = op(a[z]) @ op(b[z]) for z < batch, every operand contiguous (op transposes when ta/tb)."""
+    t = CTYPES[c.dtype.name]
+    ts = 16
+    key = ("gemm", t, ta, tb, ts)
+
+    def render():
+        name = "gemm"
+        return _GEMM.render(name=name, t=t, ta=ta, tb=tb, ts=ts), name, [None, None, None] + [_I64] * 7
+
+    lda = M if ta else K
+    ldb = K if tb else N
+    g = (ceil_div(M, ts) * ts, ceil_div(N, ts) * ts, batch)
+    dev.launch(dev.kernel(key, render), g, (ts, ts, 1), c.buf, a.buf, b.buf, M, N, K, lda, ldb, M * K, K * N)
+    return c
+
+
+_NP_OF = {"half": "float16", "float": "float32", "double": "float64", "char": "int8", "uchar": "uint8",
+          "short": "int16", "ushort": "uint16", "int": "int32", "uint": "uint32", "long": "int64", "ulong": "uint64"}
+_UTYPES_OF = {1: "uchar", 2: "ushort", 4: "uint", 8: "ulong"}

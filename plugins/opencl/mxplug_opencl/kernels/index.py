@@ -1,0 +1,157 @@
+"""Gathers driven by index arrays (take, pick, one_hot, gather_nd, batch_take): one small template each.
+
+Indices arrive in any dtype and are truncated toward zero (MXNet casts them). `take`'s clip and wrap modes
+are applied in the kernel; the checks that raise (take's mode='raise', gather_nd's range) read the indices on
+the host first, as the reference does, so they report the first bad index by value.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from mako.template import Template
+
+from mxplug.base import IndexingError
+from mxplug.ops.index import reduced_shape
+
+from ..runtime import CTYPES, UTYPES, CLArray
+
+_I64 = np.int64
+
+# out[(p, j, q)] = a[p, k, q] with k from the index array: take (index by j), pick (index by p, q),
+# batch_take (index by p, Q == 1).
+_GATHER = Template("""
+__kernel void gather(__global ${u}* out, __global const ${u}* a, __global const ${it}* ind, long J, long N, long Q)
+{
+    long pj = get_global_id(0);
+    long q = get_global_id(1);
+    long p = pj / J, j = pj % J;
+    long k = (long)ind[${index_at}];
+% if mode == "wrap":
+    k = ((k % N) + N) % N;
+% else:
+    k = k < 0 ? 0 : (k >= N ? N - 1 : k);
+% endif
+    out[pj * Q + q] = a[(p * N + k) * Q + q];
+}
+""")
+
+_ONE_HOT = Template("""
+__kernel void one_hot(__global ${t}* out, __global const ${it}* ind, long depth, ${w} on, ${w} off)
+{
+    long i = get_global_id(0);
+    long d = get_global_id(1);
+    out[i * depth + d] = ((long)ind[i] == d) ? (${t})on : (${t})off;
+}
+""")
+
+_GATHER_ND = Template("""
+__kernel void gather_nd(__global ${u}* out, __global const ${u}* data, __global const ${it}* ind, long Y, long T
+% for m in range(M):
+    , long n${m}, long s${m}
+% endfor
+)
+{
+    long y = get_global_id(0);
+    long t = get_global_id(1);
+    long off = 0;
+% for m in range(M):
+    { long k = (long)ind[${m} * Y + y]; off += (k < 0 ? k + n${m} : k) * s${m}; }
+% endfor
+    out[y * T + t] = data[off + t];
+}
+""")
+
+
+def _gather(dev, out: CLArray, a: CLArray, ind: CLArray, P: int, J: int, N: int, Q: int, mode: str, index_at: str):
+    u, it = UTYPES[a.dtype.itemsize], CTYPES[ind.dtype.name]
+    key = ("gather", u, it, mode, index_at)
+
+    def render():
+        return _GATHER.render(u=u, it=it, mode=mode, index_at=index_at), "gather", [None] * 3 + [_I64] * 3
+
+    dev.launch(dev.kernel(key, render), (P * J, Q), None, out.buf, a.buf, ind.buf, J, N, Q)
+    return out
+
+
+def _check_range(op: str, ind: CLArray, n: int, axis: int, low: int, note: str = "") -> None:
+    idx = ind.device.download(ind).astype(np.int64)
+    bad = (idx < low) | (idx >= n)
+    if bad.any():
+        raise IndexingError(f"operator '{op}': index {int(idx[bad][0])} is out of bounds for axis {axis} with size "
+                            f"{n}{note}")
+
+
+def take(a: CLArray, indices: CLArray, *, axis, mode) -> CLArray:
+    dev = a.device
+    ax = axis % a.ndim
+    N = a.shape[ax]
+    if mode == "raise" or N == 0:
+        _check_range("take", indices, N, ax, 0, f" (mode='{mode}')")
+    out = dev.alloc(a.shape[:ax] + indices.shape + a.shape[ax + 1:], a.dtype)
+    P, Q = math.prod(a.shape[:ax]), math.prod(a.shape[ax + 1:])
+    return _gather(dev, out, a, indices, P, indices.size, N, Q, "wrap" if mode == "wrap" else "clip", "j")
+
+
+def pick(data: CLArray, index: CLArray, *, axis, keepdims, mode) -> CLArray:
+    dev = data.device
+    ax = axis % data.ndim
+    N = data.shape[ax]
+    out = dev.alloc(reduced_shape(data.shape, ax, keepdims), data.dtype)
+    P, Q = math.prod(data.shape[:ax]), math.prod(data.shape[ax + 1:])
+    return _gather(dev, out, data, index, P, 1, N, Q, mode, "p * Q + q")
+
+
+def batch_take(a: CLArray, indices: CLArray) -> CLArray:
+    dev = a.device
+    N = a.shape[-1]
+    out = dev.alloc(indices.shape, a.dtype)
+    return _gather(dev, out, a, indices, a.size // max(N, 1), 1, N, 1, "clip", "p")
+
+
+def one_hot(indices: CLArray, *, depth, on_value, off_value, dtype) -> CLArray:
+    dev = indices.device
+    dtype = np.dtype(dtype)
+    out = dev.alloc(indices.shape + (depth,), dtype)
+    t, it = CTYPES[dtype.name], CTYPES[indices.dtype.name]
+    w = "double" if dev.fp64 else "float"
+    # Integer outputs truncate the values first (MXNet's cast); floats take them as given.
+    on, off = (float(int(v)) if dtype.kind in "iub" else float(v) for v in (on_value, off_value))
+    key = ("one_hot", t, it, w)
+
+    wd = np.dtype("float64" if w == "double" else "float32")
+
+    def render():
+        return _ONE_HOT.render(t=t, it=it, w=w), "one_hot", [None, None, _I64, wd, wd]
+
+    dev.launch(dev.kernel(key, render), (indices.size, depth), None, out.buf, indices.buf, depth, on, off)
+    return out
+
+
+def gather_nd(data: CLArray, indices: CLArray) -> CLArray:
+    dev = data.device
+    M = indices.shape[0]
+    idx = dev.download(indices).astype(np.int64)
+    for k in range(M):  # out of range (after wrapping negatives once) is an error, as in the reference
+        bad = (idx[k] < -data.shape[k]) | (idx[k] >= data.shape[k])
+        if bad.any():
+            raise IndexingError(f"operator 'gather_nd': index {int(idx[k][bad][0])} is out of bounds for axis {k} "
+                                f"with size {data.shape[k]}")
+    Y = indices.size // M if M else 0
+    T = math.prod(data.shape[M:])
+    out = dev.alloc(indices.shape[1:] + data.shape[M:], data.dtype)
+    u, it = UTYPES[data.dtype.itemsize], CTYPES[indices.dtype.name]
+    key = ("gather_nd", u, it, M)
+
+    def render():
+        return _GATHER_ND.render(u=u, it=it, M=M), "gather_nd", [None] * 3 + [_I64] * (2 + 2 * M)
+
+    strides = [math.prod(data.shape[k + 1:]) for k in range(M)]
+    args = [x for k in range(M) for x in (data.shape[k], strides[k])]
+    dev.launch(dev.kernel(key, render), (Y, T), None, out.buf, data.buf, indices.buf, Y, T, *args)
+    return out
+
+
+def make_kernels() -> dict:
+    return {"take": take, "pick": pick, "batch_take": batch_take, "one_hot": one_hot, "gather_nd": gather_nd}

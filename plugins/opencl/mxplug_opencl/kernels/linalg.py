@@ -1,0 +1,99 @@
+"""dot and batch_dot: every form is a (batched) M×K by K×N product of contiguous buffers, served one of two ways.
+
+* "host": on a CPU device whose memory is the host's (PoCL, Intel/AMD CPU runtimes) the buffers are mapped —
+  no copy — and NumPy's BLAS (OpenBLAS, multi-threaded, blocked for the caches) multiplies them in place.
+* "kernel": the tiled `gemm` template (16×16 work-groups through local memory), for GPUs and other devices.
+
+`MXPLUG_OPENCL_DOT=host|kernel|auto` (default auto: host where the device allows it) chooses; docs/opencl.md
+has the measurements behind the default.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+
+import numpy as np
+
+from .. import runtime
+from ..codegen import gemm
+from ..runtime import CLArray
+
+STRATEGIES = ("auto", "host", "kernel")
+_strategy = os.environ.get("MXPLUG_OPENCL_DOT", "auto").strip().lower() or "auto"
+
+
+def set_dot_strategy(name: str) -> str:
+    """Choose how dot runs ('auto', 'host' or 'kernel'); returns the previous choice."""
+    global _strategy
+    if name not in STRATEGIES:
+        raise ValueError(f"dot strategy must be one of {STRATEGIES}, got {name!r}")
+    previous, _strategy = _strategy, name
+    return previous
+
+
+def _use_host(dev) -> bool:
+    if _strategy == "kernel":
+        return False
+    host_ok = dev.is_cpu and dev.unified_memory
+    return host_ok or _strategy == "host"
+
+
+def _host_matmul(out: CLArray, a: CLArray, b: CLArray, batch: int, M: int, N: int, K: int, ta: bool, tb: bool):
+    cl = runtime.cl
+    q = out.device.queue
+    flags = cl.map_flags
+    maps = []
+
+    def mapped(arr: CLArray, shape, flag):
+        host, _ = cl.enqueue_map_buffer(q, arr.buf, flag, 0, shape, arr.dtype, is_blocking=True)
+        maps.append(host)
+        return host
+
+    try:
+        va = mapped(a, (batch, K, M) if ta else (batch, M, K), flags.READ)
+        vb = mapped(b, (batch, N, K) if tb else (batch, K, N), flags.READ)
+        vo = mapped(out, (batch, M, N), flags.WRITE_INVALIDATE_REGION)
+        np.matmul(va.transpose(0, 2, 1) if ta else va, vb.transpose(0, 2, 1) if tb else vb, out=vo)
+    finally:
+        for host in maps:
+            host.base.release(q)
+    return out
+
+
+def matmul(out: CLArray, a: CLArray, b: CLArray, batch: int, M: int, N: int, K: int, ta: bool, tb: bool) -> CLArray:
+    if out.size == 0:
+        return out
+    if K == 0:
+        return out.device.fill(out, 0)
+    if _use_host(out.device):
+        return _host_matmul(out, a, b, batch, M, N, K, ta, tb)
+    return gemm(out.device, out, a, b, batch, M, N, K, ta, tb)
+
+
+def dot(lhs: CLArray, rhs: CLArray, *, transpose_a, transpose_b) -> CLArray:
+    from mxplug.ops import TensorSpec, rules
+
+    spec = rules("dot").infer({"transpose_a": transpose_a, "transpose_b": transpose_b},
+                              TensorSpec(lhs.shape, lhs.dtype), TensorSpec(rhs.shape, rhs.dtype))
+    if transpose_a:
+        K, M = lhs.shape[0], math.prod(lhs.shape[1:])
+    else:
+        M, K = math.prod(lhs.shape[:-1]), lhs.shape[-1]
+    N = math.prod(rhs.shape[:-1]) if transpose_b else math.prod(rhs.shape[1:])
+    out = lhs.device.alloc(spec.shape, lhs.dtype)
+    # A 1-D operand is a row (lhs) or a column (rhs): transposing it changes nothing.
+    ta, tb = transpose_a and lhs.ndim > 1, transpose_b and rhs.ndim > 1
+    return matmul(out, lhs, rhs, 1, M, N, K, ta, tb)
+
+
+def batch_dot(lhs: CLArray, rhs: CLArray, *, transpose_a, transpose_b) -> CLArray:
+    batch = math.prod(lhs.shape[:-2])
+    M, K = (lhs.shape[-1], lhs.shape[-2]) if transpose_a else lhs.shape[-2:]
+    N = rhs.shape[-2] if transpose_b else rhs.shape[-1]
+    out = lhs.device.alloc(lhs.shape[:-2] + (M, N), lhs.dtype)
+    return matmul(out, lhs, rhs, batch, M, N, K, transpose_a, transpose_b)
+
+
+def make_kernels() -> dict:
+    return {"dot": dot, "batch_dot": batch_dot}
