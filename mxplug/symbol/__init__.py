@@ -212,3 +212,13 @@ def _bind_fluent() -> None:
 
 
 _bind_fluent()
+
+
+def _install_consistency() -> None:
+    """Give `mxplug.testing.check_consistency` its Symbol form (the hook it leaves for this package)."""
+    from .consistency import install
+
+    install()
+
+
+_install_consistency()

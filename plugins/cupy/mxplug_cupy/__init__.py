@@ -158,3 +158,12 @@ def mxplug_register_kernels(register):
     from .kernels import register_kernels
 
     register_kernels(register, BACKEND)
+
+
+@hookimpl
+def mxplug_register_graph_passes(register):
+    # Executors on GPUs run each region of elementwise steps as one generated ElementwiseKernel (graph_pass.py).
+    if BACKEND.available:
+        from .graph_pass import cupy_fusion_pass
+
+        register("cupy", cupy_fusion_pass(BACKEND.cp))

@@ -128,4 +128,13 @@ def mxplug_register_kernels(register):
         register(op, "opencl", fn, dtypes=with_bool if op in DTYPE_FREE else numeric)
 
 
+@hookimpl
+def mxplug_register_graph_passes(register):
+    # Executors on OpenCL run each region of elementwise steps as one generated kernel (graph_pass.py).
+    if BACKEND.available:
+        from .graph_pass import opencl_fusion_pass
+
+        register("opencl", opencl_fusion_pass)
+
+
 __all__ = ["BACKEND", "CLArray", "Device", "OpenCLBackend", "MXPLUG_API_VERSION"]
