@@ -62,9 +62,13 @@ class OpenCLBackend(Backend):
         self.check_device(device_id)
         return self.devices[device_id]
 
-    def device_of(self, ctx: str) -> Device:
+    def device_named(self, ctx: str) -> Device:
         """The device a creation operator's ctx string names ('opencl(1)')."""
         return self.device(int(ctx[ctx.index("(") + 1:-1]) if "(" in ctx else 0)
+
+    def device_of(self, data: CLArray) -> int:
+        """The index of the device a native array lives on (the CPU fallback copies results back there)."""
+        return data.device.index
 
     # -- memory ------------------------------------------------------------------------------------------
     def from_numpy(self, array: np.ndarray, device_id: int) -> CLArray:
@@ -124,7 +128,7 @@ def mxplug_register_kernels(register):
 
     numeric = BACKEND.dtypes
     with_bool = (*numeric, "bool")
-    for op, fn in make_all_kernels(BACKEND.device_of).items():
+    for op, fn in make_all_kernels(BACKEND.device_named).items():
         register(op, "opencl", fn, dtypes=with_bool if op in DTYPE_FREE else numeric)
 
 
