@@ -1,5 +1,6 @@
 """OpenCL backend speed in one run: launch latency, elementwise and reduction throughput against NumPy, and
-dot through both strategies (mapped host BLAS and the tiled OpenCL GEMM).
+dot through both strategies (mapped host BLAS and the tiled OpenCL GEMM), and the NN kernels (LeNet conv1
+forward+backward, a LeNet training step) against the CPU backend.
 
     python benchmarks/opencl_speed.py [--repeat 20]
 
@@ -92,6 +93,51 @@ def main(argv=None) -> None:
         finally:
             set_dot_strategy(previous)
         print(f"dot {m}x{m} float32, {strategy}: {t * 1e3:.1f} ms ({flops / t / 1e9:.0f} GFLOP/s)")
+
+    nn_section(ctx, args.repeat, sync)
+
+
+def conv_fwd_bwd(ctx, batch: int, strategy_sync=None):
+    """LeNet's conv1 (batch x 1 x 28 x 28, 20 filters 5x5) forward and backward under autograd, as a thunk."""
+    rng = np.random.default_rng(0)
+    x = mx.nd.array(rng.random((batch, 1, 28, 28), dtype=np.float32), ctx=ctx)
+    w = mx.nd.array(rng.normal(size=(20, 1, 5, 5)).astype(np.float32), ctx=ctx)
+    b = mx.nd.zeros((20,), ctx=ctx)
+    for p in (x, w, b):
+        p.attach_grad()
+
+    def run():
+        with mx.autograd.record():
+            y = mx.nd.Convolution(x, w, b, kernel=(5, 5), num_filter=20)
+        y.backward()
+
+    return run
+
+
+def nn_section(ctx, repeat: int, sync) -> None:
+    """NN kernels: LeNet conv1 forward+backward and a whole LeNet training step (imperative), opencl vs cpu."""
+    from mxplug_opencl.kernels.linalg import set_dot_strategy
+
+    from mxplug.bench import lenet_step
+
+    def cpu_sync():
+        mx.nd.waitall()
+
+    for batch in (8, 64):
+        t_cpu = best(conv_fwd_bwd(mx.cpu(), batch), repeat, cpu_sync)
+        line = f"LeNet conv1 fwd+bwd, batch {batch}: cpu {t_cpu * 1e3:.2f} ms"
+        for strategy in ("host", "kernel"):
+            previous = set_dot_strategy(strategy)
+            try:
+                t = best(conv_fwd_bwd(ctx, batch), repeat, sync)
+            finally:
+                set_dot_strategy(previous)
+            line += f"; opencl ({strategy} GEMM) {t * 1e3:.2f} ms"
+        print(line)
+    for batch in (8, 64):
+        t_cl = best(lenet_step(ctx, batch=batch), max(3, repeat // 2), sync)
+        t_cpu = best(lenet_step(mx.cpu(), batch=batch), max(3, repeat // 2), cpu_sync)
+        print(f"LeNet training step (imperative), batch {batch}: opencl {t_cl * 1e3:.1f} ms, cpu {t_cpu * 1e3:.1f} ms")
 
 
 if __name__ == "__main__":

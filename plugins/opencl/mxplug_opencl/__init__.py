@@ -97,7 +97,10 @@ class OpenCLBackend(Backend):
             self.devices[device_id].release_pool()
 
     def seed(self, seed: int, device_id: int | None = None) -> None:
-        pass  # no random kernels here: sampling operators are served by the fallback policy
+        # Dropout/rrelu masks (kernels.nn) draw from a host generator per device; samplers fall back.
+        from .kernels import nn
+
+        nn.reseed(seed, device_id)
 
     def pool_stats(self, device_id: int = 0) -> dict[str, int]:
         """{'held': idle pooled buffers, 'active': buffers in use} of a device."""
