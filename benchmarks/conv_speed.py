@@ -26,6 +26,7 @@ import mxplug as mx
 
 CASES = {  # name: (data shape, num_filter, kernel, pad)
     "lenet_conv1": ((64, 1, 28, 28), 20, (5, 5), (0, 0)),
+    "lenet_conv2": ((64, 20, 12, 12), 50, (5, 5), (0, 0)),
     "conv3x3_56": ((32, 64, 56, 56), 64, (3, 3), (1, 1)),
 }
 POOLS = {  # name: (data shape, Pooling attributes)

@@ -153,6 +153,9 @@ CONV_CASES = [  # data shape, filters, kernel, stride, pad, dilate, groups
     ((2, 2, 9), 3, (2,), (1,), (0,), (3,), 1),
     ((1, 2, 4, 5, 4), 3, (2, 3, 2), (1, 2, 1), (1, 0, 1), (1, 1, 1), 1),
     ((1, 4, 4, 4, 3), 2, (2, 2, 2), (1, 1, 1), (0, 1, 0), (2, 1, 1), 2),
+    ((1, 2, 1, 4), 3, (3, 3), (1, 1), (2, 1), (2, 1), 1),  # rows 0 and 2 of the kernel meet only padding
+    ((2, 3, 4, 4), 2, (1, 1), (2, 1), (1, 1), (1, 1), 1),  # 1x1 with padding: zero border columns
+    ((2, 3, 4, 4), 2, (1, 1), (1, 1), (1, 1), (1, 1), 1),  # padding beyond the kernel: dY is cropped for dX
 ]
 CONV_IDS = [f"{len(c[2])}d-k{c[2]}-s{c[3]}-p{c[4]}-d{c[5]}-g{c[6]}-f{c[1]}".replace(" ", "") for c in CONV_CASES]
 
@@ -197,14 +200,27 @@ def test_convolution_low_precision(dtype, rng):
     assert_almost_equal(got.asnumpy().astype("float64"), want, rtol=tol, atol=tol)
 
 
-def test_convolution_workspace_chunks_the_batch(rng):
+@pytest.mark.parametrize("case", [1, 4])  # strided (separate dX and dW passes), grouped stride 1 (one pass)
+def test_convolution_workspace_chunks_the_batch(case, rng):
     # A workspace too small for one batch's columns processes the batch in chunks: same result.
-    x, w, b, attrs = _conv_args(CONV_CASES[1], rng)
+    x, w, b, attrs = _conv_args(CONV_CASES[case], rng)
     x = np.concatenate([x] * 3)
     args = [_nd(a) for a in (x, w, b)]
     whole = mx.nd.Convolution(*args, **attrs)
     assert_almost_equal(mx.nd.Convolution(*args, workspace=0, **attrs), whole, rtol=1e-12, atol=1e-12)
     check_numeric_gradient(lambda *a: mx.nd.Convolution(*a, workspace=0, **attrs), [x[:2], w, b])
+
+
+def test_convolution_columns_scratch_is_fully_rewritten(rng):
+    # im2col reuses one scratch buffer and writes each kernel tap's data and zeroes: after an unpadded layer
+    # filled the buffer with data, a padded layer of the same column size must see zeros, not stale values.
+    x = rng.normal(size=(1, 2, 6, 6)) + 10.0
+    w = rng.normal(size=(3, 2, 3, 3))
+    mx.nd.Convolution(_nd(x), _nd(w), kernel=(3, 3), num_filter=3, no_bias=True).wait_to_read()
+    small = x[:, :, :4, :4]
+    got = mx.nd.Convolution(_nd(small), _nd(w), kernel=(3, 3), pad=(1, 1), num_filter=3, no_bias=True)
+    want = ref_conv(small, w, np.zeros(3), (1, 1), (1, 1), (1, 1), 1)
+    assert_almost_equal(got, want, rtol=1e-12, atol=1e-12)
 
 
 def test_convolution_ignores_cudnn_attributes(rng):
