@@ -189,6 +189,12 @@ class CustomCall:
                                  self.op_type, self.counts)
         return [tuple(int(d) for d in s) for s in out_shapes], [np.dtype(t) for t in out_types]
 
+    def infer_shapes(self, in_shapes: Sequence[Sequence[int]]) -> tuple[list, list, list]:
+        """(argument, output, aux) shapes as the Prop's infer_shape gives them: a graph also deduces arguments
+        (a label's shape from the data's) and auxiliary states from it."""
+        ret = _split(self.prop.infer_shape([list(s) for s in in_shapes]), "infer_shape", self.op_type, self.counts)
+        return tuple([tuple(int(d) for d in s) for s in part] for part in ret)
+
     def create(self, ctx, in_shapes, in_dtypes) -> CustomOp:
         codes = [DTYPE_CODES.get(np.dtype(t), -1) for t in in_dtypes]
         return self.prop.create_operator(ctx, [list(s) for s in in_shapes], codes)

@@ -108,6 +108,7 @@ def _trace_backward(tracer: Tracer, heads: list[Value], wanted: dict[str, Value]
         if any(x is not None and x.slot in needs for x in entry.inputs):
             needs.update(o.slot for o in entry.outputs)
     grads: dict[int, Value] = {}
+    tracer.grad_needed = needs  # custom operators give req 'null' to inputs outside it
 
     def add(slot: int, g: Value) -> None:
         prev = grads.get(slot)

@@ -165,6 +165,7 @@ class Tracer:
         self.consts: dict[int, Any] = {}  # slot -> native array computed at plan time
         self.tape: list[TapeEntry] = []
         self.node = ""  # the graph node being traced (error messages, Step.node)
+        self.grad_needed: set[int] | None = None  # slots whose gradient backward wants (set while tracing it)
         self._funcs: dict[str, Callable] = {}
         self._internal = _Sub(self, "")
         self.linalg = _Sub(self, "linalg_")
@@ -234,6 +235,8 @@ class Tracer:
 
     def apply(self, schema: registry.OpSchema, inputs: Sequence[Value | None], attrs: Mapping[str, Any],
               visible: bool = True) -> list[Value]:  # noqa: FBT001
+        if schema.name == "Custom":
+            return self._custom(schema, inputs, attrs)
         r = rules(schema.name)
         if schema.train_aware:
             attrs = {**attrs, "is_train": self.is_train}
@@ -291,3 +294,88 @@ class Tracer:
                 raise MXNetError(f"kernel for '{schema.name}' returned {tuple(data.shape)} {data.dtype}, "
                                  f"inference says {s.shape} {s.dtype}")
         return [self.constant(data) for data in raw]
+
+    # -- MXNet's legacy custom operators (mx.operator.CustomOp) ------------------------------------------------
+    def _custom(self, schema: registry.OpSchema, inputs: Sequence[Value | None],
+                attrs: Mapping[str, Any]) -> list[Value]:
+        """A Custom node: the CustomOp is created once, now; its forward runs as one step over NDArrays
+        wrapping the native arrays, and its backward as one step of the backward program."""
+        from ..operator import CustomCall
+
+        call = CustomCall(str(attrs["op_type"]), {k: v for k, v in attrs.items() if k != "op_type"})
+        n_args, _, n_aux = call.counts
+        if len(inputs) != n_args + n_aux or any(x is None for x in inputs):
+            raise OperatorAttributeError(f"operator 'Custom' ({call.op_type}) expects {n_args + n_aux} inputs "
+                                         f"{call.arguments + call.aux}, got {len(inputs)}")
+        in_shapes = [x.spec.shape for x in inputs[:n_args]]
+        in_dtypes = [x.spec.dtype for x in inputs[:n_args]]
+        out_shapes, out_types = call.infer(in_shapes, in_dtypes)
+        outputs = [self.placeholder(TensorSpec(s, t)) for s, t in zip(out_shapes, out_types, strict=True)]
+        op = None
+        if self.ctx is not None:
+            op = call.create(self.ctx, in_shapes, in_dtypes)
+            run = _custom_forward(call, op, self.ctx, self.is_train, n_args, out_shapes, out_types)
+            self.steps.append(Step("Custom", run, [x.slot for x in inputs], [o.slot for o in outputs], {},
+                                   self.node, side_effect=n_aux > 0))
+        grad_rules = OpRules(gradient=lambda F, a, ins, outs, og: _custom_backward(F, call, op, n_args, ins, outs, og))
+        self.tape.append(TapeEntry(schema, grad_rules, attrs, list(inputs), outputs))
+        return outputs
+
+
+def _unpack(arrays: Sequence[Any]):
+    return arrays[0] if len(arrays) == 1 else tuple(arrays)
+
+
+def _custom_forward(call, op, ctx, is_train: bool, n_args: int, out_shapes, out_types) -> Callable:  # noqa: FBT001
+    from ..ndarray.ndarray import _wrap
+
+    def run(*arrays):
+        nds = [_wrap(a, ctx) for a in arrays]
+        outs = call.forward(op, ctx, is_train, nds[:n_args], nds[n_args:], out_shapes, out_types)
+        return _unpack([o._data for o in outs])
+
+    run.__name__ = f"custom_{call.op_type}_forward"
+    return run
+
+
+def _custom_backward(F: Tracer, call, op, n_args: int, inputs: list[Value], outputs: list[Value],
+                     ograds: list[Value]) -> list[Value | None]:
+    """One backward step. Only what the Prop's declare_backward_dependency names (by default: the output
+    gradients unless need_top_grad is False, the inputs, the outputs) is kept for it; its backward sees
+    zeros in place of the rest. Inputs whose gradient nobody wants get req 'null', as in MXNet."""
+    args, aux = inputs[:n_args], inputs[n_args:]
+    n_out = len(outputs)
+    groups = [list(ograds), list(args), list(outputs)]
+    ids = [list(range(n_out)), list(range(n_out, n_out + n_args)), list(range(n_out + n_args, 2 * n_out + n_args))]
+    deps = {int(d) for d in call.prop.declare_backward_dependency(*ids)}
+    flat = [v for g in groups for v in g]
+    kept = [k for k in range(len(flat)) if k in deps]
+    needed = F.grad_needed
+    req = ["write" if needed is None or x.slot in needed else "null" for x in args]
+    grads = [F.placeholder(x.spec) for x, r in zip(args, req, strict=True) if r == "write"]
+    if F.ctx is not None and grads:
+        specs = [v.spec for v in flat]
+        run = _custom_backward_step(call, op, F.ctx, req, kept, specs, (n_out, n_args))
+        F.steps.append(Step("Custom_backward", run, [flat[k].slot for k in kept] + [x.slot for x in aux],
+                            [g.slot for g in grads], {}, F.node))
+    it = iter(grads)
+    return [next(it) if r == "write" else None for r in req] + [None] * len(aux)
+
+
+def _custom_backward_step(call, op, ctx, req: list[str], kept: list[int], specs: list, counts) -> Callable:
+    from ..ndarray import zeros
+    from ..ndarray.ndarray import _wrap
+
+    n_out, n_args = counts
+
+    def run(*arrays):
+        full = [zeros(s.shape, ctx=ctx, dtype=s.dtype) for s in specs]
+        for k, a in zip(kept, arrays, strict=False):
+            full[k] = _wrap(a, ctx)
+        aux = [_wrap(a, ctx) for a in arrays[len(kept):]]
+        out_grad, in_data, out_data = full[:n_out], full[n_out:n_out + n_args], full[n_out + n_args:]
+        in_grads = call.backward(op, ctx, req, out_grad, in_data, out_data, aux)
+        return _unpack([g._data for g in in_grads if g is not None])
+
+    run.__name__ = f"custom_{call.op_type}_backward"
+    return run

@@ -99,13 +99,36 @@ def make_function(schema: _registry.OpSchema, called: str) -> Callable[..., Symb
     return op
 
 
+def make_custom(schema: _registry.OpSchema, called: str) -> Callable[..., Symbol]:
+    """`mx.sym.Custom(*data, op_type=..., **kwargs)`: MXNet's legacy custom operator in a graph. Like
+    `mx.nd.Custom` it takes free keyword arguments: Symbols are inputs by name, the rest the Prop's
+    parameters (stored as strings)."""
+    from .symbol import create_custom
+
+    def Custom(*data, op_type=None, name=None, attr=None, out=None, **kwargs):  # noqa: N802
+        if out is not None:
+            raise OperatorAttributeError("operator 'Custom': out= has no meaning for symbols")
+        return create_custom(schema, data, {"op_type": op_type, **kwargs}, name, attr)
+
+    Custom.__name__ = Custom.__qualname__ = called
+    P = inspect.Parameter
+    Custom.__signature__ = inspect.Signature([
+        P("data", P.VAR_POSITIONAL), P("op_type", P.KEYWORD_ONLY, default=None),
+        P("name", P.KEYWORD_ONLY, default=None), P("attr", P.KEYWORD_ONLY, default=None),
+        P("kwargs", P.VAR_KEYWORD)])
+    Custom.__doc__ = docstring(schema).replace("NDArray", "Symbol")
+    Custom.__module__ = "mxplug.symbol"
+    Custom._schema = schema
+    return Custom
+
+
 def function(name: str) -> Callable[..., Symbol]:
     """The `mx.sym` function of an operator (by name or alias), made once per registered schema."""
     schema = _registry.get(name)  # UnknownOperatorError is an AttributeError: getattr() semantics
     cached = _CACHE.get(name)
     if cached is not None and cached[0] is schema:
         return cached[1]
-    fn = make_function(schema, name)
+    fn = make_custom(schema, name) if schema.name == "Custom" else make_function(schema, name)
     _CACHE[name] = (schema, fn)
     return fn
 

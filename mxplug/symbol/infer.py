@@ -158,6 +158,12 @@ def _fixed_point(g: GraphSpecs) -> None:
         for n in g.nodes:
             if n.schema is None or id(n) in done:
                 continue
+            if n.custom is not None:
+                state = _custom(g, n)
+                changed |= state is not None
+                if state:
+                    done.add(id(n))
+                continue
             in_specs = n.arrange([g.spec(s, i) for s, i in n.inputs])
             attrs = _attrs(n)
             present = [x for x, src in zip(in_specs, n.arrange(n.inputs), strict=True) if src is not None]
@@ -179,6 +185,38 @@ def _fixed_point(g: GraphSpecs) -> None:
                 changed = True
             elif n.rules.infer_inputs is not None:
                 changed |= _backward(g, n, attrs, in_specs)
+
+
+def _custom(g: GraphSpecs, n: Node) -> bool | None:
+    """A legacy custom operator: its Prop's infer_shape deduces outputs, and missing arguments and auxiliary
+    states (a label's shape from the data's), as MXNet asks it. Unknown shapes reach it as [] (MXNet's
+    unknown shape); a Prop that cannot cope with them is asked again once they are known.
+    True: outputs inferred; False: inputs deduced; None: nothing yet."""
+    call = n.custom
+    keys = [(id(src), i) for src, i in n.inputs]
+    n_args = len(call.arguments)
+    shapes = [g.shape.get(k) for k in keys]
+    complete = all(s is not None for s in shapes[:n_args])
+    try:
+        ins, outs, auxs = call.infer_shapes([s if s is not None else () for s in shapes[:n_args]])
+    except Exception as e:
+        if not complete:
+            return None
+        raise _node_error(n, e, [g.spec(src, i) for src, i in n.inputs]) from None
+    deduced = False
+    for key, old, new in zip(keys, shapes, list(ins) + list(auxs), strict=True):
+        if old is None and new and all(d > 0 for d in new):
+            g.shape[key] = new
+            deduced = True
+    if not complete or any(g.dtype.get(k) is None for k in keys[:n_args]):
+        return False if deduced else None
+    try:
+        _, out_types = call.infer([g.shape[k] for k in keys[:n_args]], [g.dtype[k] for k in keys[:n_args]])
+    except Exception as e:
+        raise _node_error(n, e, [g.spec(src, i) for src, i in n.inputs]) from None
+    for k, (shape, dtype) in enumerate(zip(outs, out_types, strict=True)):
+        g.shape[(id(n), k)], g.dtype[(id(n), k)] = tuple(shape), np.dtype(dtype)
+    return True
 
 
 def _backward(g: GraphSpecs, n: Node, attrs, in_specs: list) -> bool:

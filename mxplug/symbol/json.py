@@ -168,8 +168,12 @@ class _Reader:
         except MXNetError:
             raise self.fail(f"node #{i} ('{name}') uses operator '{op}', which mxplug does not have "
                             "(no registry entry and no plugin declares it)") from None
-        params = {k: v for k, v in attrs.items() if k in schema.attrs}
-        user = {k: v for k, v in attrs.items() if k not in schema.attrs}
+        if schema.name == "Custom":  # every plain attribute is a parameter of the Prop (MXNet's custom op)
+            is_param = (lambda k: not (k.startswith("__") and k.endswith("__")))
+        else:
+            is_param = schema.attrs.__contains__
+        params = {k: v for k, v in attrs.items() if is_param(k)}
+        user = {k: v for k, v in attrs.items() if not is_param(k)}
         try:
             node = Node(schema, name, params, user)
         except MXNetError as e:
@@ -182,6 +186,11 @@ class _Reader:
         """Which schema input each listed input feeds: the inputs these attributes make the operator take
         (rules.input_names), else its declared inputs with optional ones taken in declared order."""
         schema = node.schema
+        if node.custom is not None:
+            if count != len(node.signature):
+                raise self.fail(f"node #{i} ('{node.name}', custom operator '{node.custom.op_type}') has {count} "
+                                f"inputs; the operator takes {node.signature}")
+            return tuple(node.signature)
         fixed = [n for n in schema.inputs if n != schema.variadic]
         rule = node.rules.input_names
         names = [n for n in rule(node.attrs) if n != schema.variadic] if rule else fixed

@@ -52,7 +52,7 @@ class Node:
     """One operator application, or a variable when `schema` is None."""
 
     __slots__ = ("schema", "name", "params", "user", "inputs", "input_names", "attrs", "num_outputs",
-                 "num_visible", "__weakref__")
+                 "num_visible", "custom", "__weakref__")
 
     def __init__(self, schema: OpSchema | None, name: str, params: dict[str, str] | None = None,
                  user: dict[str, str] | None = None, inputs: Sequence[tuple[Node, int]] = (),
@@ -63,7 +63,10 @@ class Node:
         self.user = dict(user or {})  # other attributes: __shape__, __lr_mult__, ctx_group, user keys
         self.inputs = list(inputs)
         self.input_names = tuple(input_names)  # the schema input each entry of `inputs` feeds
-        if schema is None:
+        self.custom = None  # mx.operator.CustomCall of a Custom node: its signature comes from the Prop
+        if schema is not None and schema.name == "Custom":
+            self._init_custom()
+        elif schema is None:
             self.attrs: Mapping[str, Any] = {}
             self.num_outputs = self.num_visible = 1
         else:
@@ -71,6 +74,23 @@ class Node:
             r = self.rules
             self.num_outputs = r.num_outputs(self.attrs) if r.num_outputs else len(schema.outputs)
             self.num_visible = r.visible_outputs(self.attrs) if r.visible_outputs else self.num_outputs
+
+    def _init_custom(self) -> None:
+        """MXNet's legacy custom operator: every parameter but op_type is a string for the Prop's __init__;
+        the Prop lists the arguments, outputs and auxiliary states (and raises for an unregistered op_type)."""
+        from ..operator import CustomCall
+
+        op_type = self.params.get("op_type")
+        if op_type is None:
+            raise OperatorAttributeError("operator 'Custom': attribute 'op_type' is required (the registered name)")
+        self.custom = CustomCall(op_type, {k: v for k, v in self.params.items() if k != "op_type"})
+        self.attrs = dict(self.params)
+        self.num_outputs = self.num_visible = len(self.custom.outputs)
+
+    @property
+    def signature(self) -> list[str]:
+        """A Custom node's inputs: the Prop's arguments, then its auxiliary states."""
+        return self.custom.arguments + self.custom.aux
 
     @property
     def is_variable(self) -> bool:
@@ -87,6 +107,8 @@ class Node:
     def output_name(self, index: int) -> str:
         if self.schema is None:
             return self.name
+        if self.custom is not None:
+            return f"{self.name}_{self.custom.outputs[index]}"
         names = self.schema.outputs
         if len(names) == self.num_outputs:
             return f"{self.name}_{names[index]}"
@@ -100,6 +122,8 @@ class Node:
         """Values given per entry of `inputs` → the schema's input order (None for an absent optional
         input; the variadic ones last), as inference, kernels and gradients take them."""
         schema = self.schema
+        if self.custom is not None:  # inputs are already in the Prop's order
+            return list(values)
         by_name = dict(zip(self.input_names, values, strict=False))
         out = [by_name.get(n) for n in schema.inputs if n != schema.variadic]
         if schema.variadic is not None:
@@ -109,6 +133,8 @@ class Node:
     def unarrange(self, values: Sequence[Any]) -> list[Any]:
         """The inverse of `arrange`: schema-ordered values → one per entry of `inputs`."""
         schema = self.schema
+        if self.custom is not None:
+            return list(values)
         fixed = [n for n in schema.inputs if n != schema.variadic]
         by_name = dict(zip(fixed, values, strict=False))
         rest = iter(values[len(fixed):])
@@ -116,6 +142,8 @@ class Node:
 
     @property
     def aux_names(self) -> frozenset[str]:
+        if self.custom is not None:
+            return frozenset(self.custom.aux)
         return frozenset(self.schema.aux_inputs) if self.schema is not None else frozenset()
 
     def __repr__(self) -> str:
@@ -152,8 +180,8 @@ def topo_order(heads: Sequence[Entry]) -> list[Node]:
 def _aux_variable_ids(nodes: Sequence[Node]) -> set[int]:
     ids = set()
     for node in nodes:
-        if node.schema is not None and node.schema.aux_inputs:
-            aux = node.aux_names
+        aux = node.aux_names
+        if aux:
             for (src, _), name in zip(node.inputs, node.input_names, strict=True):
                 if name in aux and src.schema is None:
                     ids.add(id(src))
@@ -533,6 +561,38 @@ def create(schema: OpSchema, hint: str, inputs: dict[str, Any], variadic: list[A
         entries.append(_entry(op, schema.variadic, v))
         names.append(schema.variadic)
     node = Node(schema, node_name, str_params, user, entries, names)
+    return Symbol([(node, i) for i in range(node.num_visible)])
+
+
+def create_custom(schema: OpSchema, data: Sequence[Any], kwargs: dict[str, Any], name: str | None,
+                  attr: dict[str, str] | None) -> Symbol:
+    """`mx.sym.Custom`: inputs positionally (the Prop's arguments, then auxiliary states) or by their names;
+    every other keyword argument is stored as a string (MXNet's JSON) and reaches the Prop's __init__.
+    Missing inputs become variables named ``<name>_<input>``, as MXNet makes them."""
+    given = {k: v for k, v in kwargs.items() if isinstance(v, Symbol)}
+    params = {k: attr_string(schema, k, v) for k, v in kwargs.items() if k not in given and v is not None}
+    node_name = _name.current().get(name, "custom")
+    user = {_hidden(k): v for k, v in _attribute.current().get(attr).items()}
+    node = Node(schema, node_name, params, user)  # validates op_type, builds the Prop
+    wanted = node.signature
+    if len(data) > len(wanted):
+        raise OperatorAttributeError(f"operator 'Custom' ({params['op_type']}) takes {len(wanted)} inputs "
+                                     f"{wanted}, got {len(data)}")
+    for key, value in zip(wanted, data, strict=False):
+        if key in given:
+            raise OperatorAttributeError(f"operator 'Custom' got input '{key}' twice")
+        given[key] = value
+    unknown = sorted(set(given) - set(wanted))
+    if unknown:
+        raise OperatorAttributeError(f"operator 'Custom' ({params['op_type']}) has no input {unknown} "
+                                     f"(its inputs: {wanted})")
+    entries: list[Entry] = []
+    for inp in wanted:
+        if inp in given:
+            entries.append(_entry("Custom", inp, given[inp]))
+        else:
+            entries.append((Node(None, f"{node_name}_{inp}", None, dict(params)), 0))
+    node.inputs, node.input_names = entries, tuple(wanted)
     return Symbol([(node, i) for i in range(node.num_visible)])
 
 
