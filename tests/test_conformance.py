@@ -179,10 +179,23 @@ def test_check_consistency_on_another_context_with_fallbacks(broken_toy):
                           shapes={"lhs": (2, 3), "rhs": (2, 3)})
 
 
-def test_check_consistency_symbol_extension_point():
+def test_check_consistency_hands_symbols_to_the_symbol_extension_point(monkeypatch):
+    from mxplug.testing import consistency
+
     class FakeSymbol:
         def list_arguments(self):
             return ["data"]
 
-    with pytest.raises(NotImplementedError, match="SYMBOL_CONSISTENCY"):
-        check_consistency(FakeSymbol(), [mx.cpu()])
+    calls = []
+    monkeypatch.setattr(consistency, "SYMBOL_CONSISTENCY", lambda sym, ctx_list, **kw: calls.append((sym, ctx_list)))
+    sym, ctxs = FakeSymbol(), [mx.cpu()]
+    check_consistency(sym, ctxs)
+    assert calls == [(sym, ctxs)]
+
+
+def test_the_symbol_package_installs_the_extension_point():
+    import mxplug.symbol  # noqa: F401
+    from mxplug.symbol.consistency import check_symbol_consistency
+    from mxplug.testing import consistency
+
+    assert consistency.SYMBOL_CONSISTENCY is check_symbol_consistency

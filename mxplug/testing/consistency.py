@@ -4,8 +4,8 @@ and compare every output and gradient with the most precise run.
 MXNet's form takes a Symbol and a list of dicts ``{'ctx': mx.cpu(0), 'data': (2, 3), 'type_dict':
 {'data': np.float32}}``. Here the computation is a callable over NDArrays (its positional parameter names
 are the input names) and each entry is such a dict or a bare Context. Symbols are handed to
-`SYMBOL_CONSISTENCY` when the Symbol package installs one (the extension point; it receives the same
-arguments), and refused with a clear message until then.
+`SYMBOL_CONSISTENCY`, which `mxplug.symbol` installs when it is imported (the extension point; it receives
+the same arguments).
 """
 
 from __future__ import annotations
@@ -95,8 +95,7 @@ def check_consistency(fn_or_sym: Any, ctx_list: Sequence[Any], scale: float = 1.
 
     if hasattr(fn_or_sym, "list_arguments") or not callable(fn_or_sym):
         if SYMBOL_CONSISTENCY is None:
-            raise NotImplementedError("check_consistency on a Symbol needs mxplug.symbol to install "
-                                      "mxplug.testing.consistency.SYMBOL_CONSISTENCY; pass a callable over NDArrays")
+            import mxplug.symbol  # noqa: F401 — installs SYMBOL_CONSISTENCY
         return SYMBOL_CONSISTENCY(fn_or_sym, ctx_list, scale=scale, grad_req=grad_req, arg_params=arg_params,
                                   aux_params=aux_params, tol=tol, raise_on_err=raise_on_err,
                                   ground_truth=ground_truth, equal_nan=equal_nan, use_uniform=use_uniform,
