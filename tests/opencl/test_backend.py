@@ -144,3 +144,17 @@ def test_waitall_and_kernel_dispatch(ctx):
     mx.nd.waitall()
     assert "plugin 'opencl'" in mx.dispatch.explain("exp", ctx)
     np.testing.assert_array_equal(y.asnumpy(), [2, 2, 2])
+
+
+@pytest.mark.parametrize("op", ["add", "exp"])
+def test_large_outputs_take_the_streaming_store_path_and_stay_exact(op):
+    from mxplug_opencl.codegen import STREAM_BYTES
+
+    n = STREAM_BYTES // 4 + 37  # float32 elements: over the threshold, not a multiple of the vector width
+    rng = np.random.default_rng(3)
+    a, b = rng.random(n, dtype=np.float32), rng.random(n, dtype=np.float32)
+    x, y = mx.nd.array(a, ctx=mx.opencl(0)), mx.nd.array(b, ctx=mx.opencl(0))
+    if op == "add":
+        np.testing.assert_array_equal((x + y).asnumpy(), a + b)
+    else:
+        np.testing.assert_allclose(mx.nd.exp(x).asnumpy(), np.exp(a.astype(np.float64)), rtol=1e-6)

@@ -19,6 +19,9 @@ from dataclasses import dataclass
 import numpy as np
 from mako.template import Template
 
+from mxplug.base import MXNetError
+
+from . import runtime
 from .runtime import CTYPES, CLArray, Device, ceil_div
 
 _I64 = np.int64
@@ -36,6 +39,17 @@ __kernel void ${name}(__global ${out_t}* out,
 {
     long i = get_global_id(0) * chunk;
     long e = min(i + chunk, n);
+% if vec and stream:
+    // Large outputs (well past the caches) bypass them: streaming stores skip reading each output line first.
+    if ((((ulong)(out + i)) & 31) == 0) {
+        for (; i + ${lanes} <= e; i += ${lanes}) {
+% for v, t, w in inputs:
+            ${w}${lanes} ${v} = vload${lanes}(0, p_${v} + i);
+% endfor
+            __builtin_nontemporal_store((${out_t}${lanes})(${expr}), (__global ${out_t}${lanes}*)(out + i));
+        }
+    }
+% endif
 % if vec:
     for (; i + ${lanes} <= e; i += ${lanes}) {
 % for v, t, w in inputs:
@@ -258,29 +272,64 @@ Scalars = Sequence[tuple[str, str, float]]  # (variable, C type, value): kernel 
 
 class FlatKernel:
     """A compiled `map_flat` kernel with its launch arguments laid out: the hot path of elementwise operators
-    (one dictionary hit to find it, then allocation-free argument passing and one enqueue)."""
+    (one dictionary hit to find it, then only the buffer arguments set, and one enqueue)."""
 
-    __slots__ = ("dev", "kernel")
+    __slots__ = ("dev", "kernel", "stream", "_render", "_key", "_last", "_nbuf")
 
     def __init__(self, dev: Device, out_t: str, ins: tuple, expr: str, scal: tuple, vec: bool) -> None:
-        def render():
+        def render(stream: bool):
             name = "map_flat"
             src = _MAP_FLAT.render(name=name, out_t=out_t, inputs=ins, scalars=scal, expr=expr, vec=vec,
-                                   lanes=lanes(out_t))
+                                   lanes=lanes(out_t), stream=stream)
             return src, name, [None] * (1 + len(ins)) + [np.dtype(_NP_OF[t]) for _, t in scal] + [_I64, _I64]
 
         self.dev = dev
-        self.kernel = dev.kernel(("flat", out_t, ins, expr, scal, vec), render)
+        self._key = ("flat", out_t, ins, expr, scal, vec)
+        self._render = render
+        self.kernel = dev.kernel(self._key, lambda: render(False))
+        # Streaming stores: CPU devices compiled by clang (PoCL) only, built on the first large launch.
+        self.stream = None if vec and dev.is_cpu and dev.clang else False
+        self._last = None  # (kernel, n, chunk, scalar values) last set on `kernel`: only the buffers change
+        self._nbuf = 1 + len(ins)
+
+    def _stream_kernel(self):
+        if self.stream is None:
+            try:
+                self.stream = self.dev.kernel(self._key + ("stream",), lambda: self._render(True))
+            except MXNetError:  # a compiler without the builtin: plain stores
+                self.stream = False
+        return self.stream
 
     def __call__(self, out: CLArray, *args) -> CLArray:
         """Launch over out's elements; `args` are the input buffers then the scalar values."""
+        dev = self.dev
+        buf = out.buf
         n = out.size
         if n <= 4096:  # one chunk: the common small case skips the chunk arithmetic
-            self.dev.launch(self.kernel, (1,), None, out.buf, *args, n, 4096)
+            if not n:
+                return out  # an empty range: nothing to do, and OpenCL rejects it
+            k, groups, chunk = self.kernel, 1, 4096
         else:
-            groups, chunk = self.dev.chunking(n)
-            self.dev.launch(self.kernel, (groups,), None, out.buf, *args, n, chunk)
+            groups, chunk = dev.chunking(n)
+            k = self.kernel
+            if n * out.dtype.itemsize >= STREAM_BYTES and self.stream is not False:
+                k = self._stream_kernel() or k
+        nb = self._nbuf
+        state = (k, n, chunk, args[nb - 1:])
+        with dev._lock:  # kernel objects are shared: arguments and launch must not interleave between threads
+            if state == self._last:
+                k.set_arg(0, buf)
+                for i in range(1, nb):
+                    k.set_arg(i, args[i - 1])
+            else:
+                k.set_args(buf, *args, n, chunk)
+                self._last = state
+            runtime.cl.enqueue_nd_range_kernel(dev._queue, k, (groups,), dev.flat_lsize)
         return out
+
+
+# Outputs at least this large are written with streaming stores on CPU devices (far past a core's caches).
+STREAM_BYTES = 16 << 20
 
 
 def flat_kernel(dev: Device, out_dtype: np.dtype, inputs: Sequence[tuple[str, np.dtype, str]], expr: str, *,

@@ -80,6 +80,9 @@ class Device:
         except Exception:  # deprecated query (OpenCL 2.0+): a CPU device shares the host's memory
             self.unified_memory = self.is_cpu
         self.compute_units = max(1, int(cl_device.max_compute_units))
+        # PoCL compiles with clang, whose builtins (streaming stores) its OpenCL C accepts.
+        self.clang = "portable computing language" in cl_device.platform.name.lower()
+        self.flat_lsize = (1,) if self.is_cpu else None  # see `launch`
         self.max_alloc = int(cl_device.max_mem_alloc_size)
         self._ctx = self._queue = self._pool = None
         self._kernels: dict[tuple, Any] = {}
