@@ -102,7 +102,9 @@ def _write_out(schema: OpSchema, result, out):
     return out
 
 
-def _signature(schema: OpSchema) -> inspect.Signature:
+def _signature(schema: OpSchema, trailing: tuple[str, ...] = ("out", "name")) -> inspect.Signature:
+    """The signature of a generated operator function: inputs, then attributes, then keyword-only `trailing`
+    (`out`, `name` for mx.nd; `name`, `attr` for mx.sym)."""
     P = inspect.Parameter
     params = []
     attr_kind = P.POSITIONAL_OR_KEYWORD
@@ -114,8 +116,7 @@ def _signature(schema: OpSchema) -> inspect.Signature:
             params.append(P(name, P.POSITIONAL_OR_KEYWORD, default=None))
     for name, spec in schema.attrs.items():
         params.append(P(name, attr_kind, default=REQUIRED if spec.required else spec.default))
-    params.append(P("out", P.KEYWORD_ONLY, default=None))
-    params.append(P("name", P.KEYWORD_ONLY, default=None))
+    params += [P(name, P.KEYWORD_ONLY, default=None) for name in trailing]
     return inspect.Signature(params)
 
 

@@ -21,7 +21,8 @@ from typing import Any
 
 from .. import registry as _registry
 from ..base import OperatorAttributeError
-from ..ndarray._op import REQUIRED, docstring
+from ..ndarray._op import _signature as _nd_signature
+from ..ndarray._op import docstring
 from .json import load, load_json
 from .symbol import Group, Node, Symbol, Variable, var
 
@@ -34,20 +35,7 @@ _CACHE: dict[str, tuple[_registry.OpSchema, Callable[..., Symbol]]] = {}
 
 
 def _signature(schema: _registry.OpSchema) -> inspect.Signature:
-    P = inspect.Parameter
-    params = []
-    attr_kind = P.POSITIONAL_OR_KEYWORD
-    for name in schema.inputs:
-        if name == schema.variadic:
-            params.append(P(name, P.VAR_POSITIONAL))
-            attr_kind = P.KEYWORD_ONLY
-        else:
-            params.append(P(name, P.POSITIONAL_OR_KEYWORD, default=None))
-    for name, spec in schema.attrs.items():
-        params.append(P(name, attr_kind, default=REQUIRED if spec.required else spec.default))
-    params.append(P("name", P.KEYWORD_ONLY, default=None))
-    params.append(P("attr", P.KEYWORD_ONLY, default=None))
-    return inspect.Signature(params)
+    return _nd_signature(schema, trailing=("name", "attr"))
 
 
 def make_function(schema: _registry.OpSchema, called: str) -> Callable[..., Symbol]:

@@ -15,17 +15,9 @@ from typing import Any
 
 import numpy as np
 
+from ..testing.consistency import _entry  # one reading of MXNet's ctx_list entries
+
 __all__ = ["check_symbol_consistency"]
-
-
-def _entry(item: Any) -> dict:
-    from ..context import Context
-
-    if isinstance(item, Context):
-        return {"ctx": item}
-    if isinstance(item, Mapping) and "ctx" in item:
-        return dict(item)
-    raise TypeError(f"check_consistency: each ctx_list entry is a Context or a dict with 'ctx', got {item!r}")
 
 
 def _bind(sym, entry: dict, grad_req: str):

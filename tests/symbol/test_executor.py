@@ -233,6 +233,7 @@ def toy_ops():
     yield
     unregister_operator("_ToyDense")
     unregister_operator("_ToyRunning")
+    dispatch.forget_plugin("test")  # its kernels too: nothing may outlive the operators they serve
 
 
 def test_parameter_variables_are_created_and_inferred(toy_ops):
