@@ -112,13 +112,29 @@ _ZERO_GRADIENT_BINARY = (
     "equal", "not_equal", "greater", "greater_equal", "lesser", "lesser_equal", "logical_and", "logical_or",
     "logical_xor",
 )
-# MXNet's names of each binary family: (broadcasting, same-shape).
-_BINARY_NAMES = {
-    "add": ("broadcast_add", "elemwise_add"), "sub": ("broadcast_sub", "elemwise_sub"),
-    "mul": ("broadcast_mul", "elemwise_mul"), "div": ("broadcast_div", "elemwise_div"),
-    **{base: (f"broadcast_{base}", f"_{base}") for base in (*_BINARY_GRADIENTS, *_ZERO_GRADIENT_BINARY)
-       if base not in ("mul", "div")},
+# MXNet's names of each binary family: broadcasting, same-shape, array-scalar, reflected scalar (None where
+# the operation commutes). The one table every backend's kernels and graph passes are named from.
+BINARY_FAMILIES: dict[str, tuple[str, str, str, str | None]] = {
+    "add": ("broadcast_add", "elemwise_add", "_plus_scalar", None),
+    "sub": ("broadcast_sub", "elemwise_sub", "_minus_scalar", "_rminus_scalar"),
+    "mul": ("broadcast_mul", "elemwise_mul", "_mul_scalar", None),
+    "div": ("broadcast_div", "elemwise_div", "_div_scalar", "_rdiv_scalar"),
+    "mod": ("broadcast_mod", "_mod", "_mod_scalar", "_rmod_scalar"),
+    "power": ("broadcast_power", "_power", "_power_scalar", "_rpower_scalar"),
+    "maximum": ("broadcast_maximum", "_maximum", "_maximum_scalar", None),
+    "minimum": ("broadcast_minimum", "_minimum", "_minimum_scalar", None),
+    "hypot": ("broadcast_hypot", "_hypot", "_hypot_scalar", None),
+    "equal": ("broadcast_equal", "_equal", "_equal_scalar", None),
+    "not_equal": ("broadcast_not_equal", "_not_equal", "_not_equal_scalar", None),
+    "greater": ("broadcast_greater", "_greater", "_greater_scalar", None),
+    "greater_equal": ("broadcast_greater_equal", "_greater_equal", "_greater_equal_scalar", None),
+    "lesser": ("broadcast_lesser", "_lesser", "_lesser_scalar", None),
+    "lesser_equal": ("broadcast_lesser_equal", "_lesser_equal", "_lesser_equal_scalar", None),
+    "logical_and": ("broadcast_logical_and", "_logical_and", "_logical_and_scalar", None),
+    "logical_or": ("broadcast_logical_or", "_logical_or", "_logical_or_scalar", None),
+    "logical_xor": ("broadcast_logical_xor", "_logical_xor", "_logical_xor_scalar", None),
 }
+_BINARY_NAMES = {base: names[:2] for base, names in BINARY_FAMILIES.items()}  # (broadcasting, same-shape)
 
 
 def _broadcast_infer(op: str) -> Callable:

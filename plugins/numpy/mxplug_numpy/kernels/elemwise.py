@@ -19,31 +19,13 @@ from collections.abc import Callable
 
 import numpy as np
 
+from mxplug.ops.elemwise import BINARY_FAMILIES
+
 FLOATS = ("float16", "float32", "float64")
 # scipy.special's ufuncs have no float16 loops: float16 goes through the general (float32) path.
 FLOATS_32_64 = ("float32", "float64")
 
-_BINARY_NAMES = {
-    # MXNet's binary operator families: broadcasting name, same-shape name, scalar name, reflected scalar name
-    "add": ("broadcast_add", "elemwise_add", "_plus_scalar", None),
-    "sub": ("broadcast_sub", "elemwise_sub", "_minus_scalar", "_rminus_scalar"),
-    "mul": ("broadcast_mul", "elemwise_mul", "_mul_scalar", None),
-    "div": ("broadcast_div", "elemwise_div", "_div_scalar", "_rdiv_scalar"),
-    "mod": ("broadcast_mod", "_mod", "_mod_scalar", "_rmod_scalar"),
-    "power": ("broadcast_power", "_power", "_power_scalar", "_rpower_scalar"),
-    "maximum": ("broadcast_maximum", "_maximum", "_maximum_scalar", None),
-    "minimum": ("broadcast_minimum", "_minimum", "_minimum_scalar", None),
-    "hypot": ("broadcast_hypot", "_hypot", "_hypot_scalar", None),
-    "equal": ("broadcast_equal", "_equal", "_equal_scalar", None),
-    "not_equal": ("broadcast_not_equal", "_not_equal", "_not_equal_scalar", None),
-    "greater": ("broadcast_greater", "_greater", "_greater_scalar", None),
-    "greater_equal": ("broadcast_greater_equal", "_greater_equal", "_greater_equal_scalar", None),
-    "lesser": ("broadcast_lesser", "_lesser", "_lesser_scalar", None),
-    "lesser_equal": ("broadcast_lesser_equal", "_lesser_equal", "_lesser_equal_scalar", None),
-    "logical_and": ("broadcast_logical_and", "_logical_and", "_logical_and_scalar", None),
-    "logical_or": ("broadcast_logical_or", "_logical_or", "_logical_or_scalar", None),
-    "logical_xor": ("broadcast_logical_xor", "_logical_xor", "_logical_xor_scalar", None),
-}
+_BINARY_NAMES = BINARY_FAMILIES  # MXNet's four names per binary family, from the core
 
 
 def by_dtype(fast: Callable, general: Callable, fast_dtypes: tuple[str, ...] = FLOATS) -> dict:

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from mxplug.ops.elemwise import BINARY_FAMILIES
+
 from ..codegen import broadcast_view, flat_kernel, map_flat, map_strided, whole
 from ..runtime import CTYPES, CLArray
 
@@ -87,27 +89,7 @@ BINARY: dict[str, tuple[str, str | None, bool]] = {
     "logical_xor": ("((a != 0) != (b != 0))", "((a != 0) != (b != 0))", False),
 }
 
-# MXNet's operator names per binary family: broadcasting, same-shape, scalar, reflected scalar.
-BINARY_NAMES: dict[str, tuple[str, str, str, str | None]] = {
-    "add": ("broadcast_add", "elemwise_add", "_plus_scalar", None),
-    "sub": ("broadcast_sub", "elemwise_sub", "_minus_scalar", "_rminus_scalar"),
-    "mul": ("broadcast_mul", "elemwise_mul", "_mul_scalar", None),
-    "div": ("broadcast_div", "elemwise_div", "_div_scalar", "_rdiv_scalar"),
-    "mod": ("broadcast_mod", "_mod", "_mod_scalar", "_rmod_scalar"),
-    "power": ("broadcast_power", "_power", "_power_scalar", "_rpower_scalar"),
-    "maximum": ("broadcast_maximum", "_maximum", "_maximum_scalar", None),
-    "minimum": ("broadcast_minimum", "_minimum", "_minimum_scalar", None),
-    "hypot": ("broadcast_hypot", "_hypot", "_hypot_scalar", None),
-    "equal": ("broadcast_equal", "_equal", "_equal_scalar", None),
-    "not_equal": ("broadcast_not_equal", "_not_equal", "_not_equal_scalar", None),
-    "greater": ("broadcast_greater", "_greater", "_greater_scalar", None),
-    "greater_equal": ("broadcast_greater_equal", "_greater_equal", "_greater_equal_scalar", None),
-    "lesser": ("broadcast_lesser", "_lesser", "_lesser_scalar", None),
-    "lesser_equal": ("broadcast_lesser_equal", "_lesser_equal", "_lesser_equal_scalar", None),
-    "logical_and": ("broadcast_logical_and", "_logical_and", "_logical_and_scalar", None),
-    "logical_or": ("broadcast_logical_or", "_logical_or", "_logical_or_scalar", None),
-    "logical_xor": ("broadcast_logical_xor", "_logical_xor", "_logical_xor_scalar", None),
-}
+BINARY_NAMES = BINARY_FAMILIES  # MXNet's operator names per binary family, from the core
 
 
 def _is_float(dtype: np.dtype) -> bool:
