@@ -224,6 +224,26 @@ def test_reduction_exclude_and_long_split(ctx):
     assert_almost_equal(mx.nd.sum(nd(tall, ctx), axis=0).asnumpy(), tall.astype(np.float64).sum(0), rtol=1e-5)
 
 
+@pytest.mark.parametrize("n", [1, 7, 31, 32, 33, 65, 4095, 8191, 8193, 100_003])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_contiguous_vector_fold(ctx, n, dtype):
+    """The B == 1 fold (four vector accumulators, scalar tail): lengths around the 4x8-lane step and the split."""
+    x = RNG.uniform(-1, 2, n).astype(dtype)
+    a = nd(x, ctx)
+    wide = x.astype(np.float64)
+    for op, ref in [("sum", np.sum), ("mean", np.mean), ("nansum", np.nansum), ("max", np.max), ("min", np.min)]:
+        assert_almost_equal(getattr(mx.nd, op)(a).asnumpy(), [ref(wide)], rtol=1e-5, atol=1e-5, names=(op, "ref"))
+    rows = x[: n - n % 3].reshape(3, -1) if n >= 3 else x.reshape(1, -1)  # trailing reduced axis, A > 1
+    assert_almost_equal(mx.nd.sum(nd(rows, ctx), axis=1).asnumpy(), rows.astype(np.float64).sum(1), rtol=1e-5,
+                        atol=1e-5)
+    y = x.copy()
+    y[n // 2] = np.nan
+    assert np.isnan(mx.nd.max(nd(y, ctx)).asnumpy()[0]) and np.isnan(mx.nd.sum(nd(y, ctx)).asnumpy()[0])
+    assert_almost_equal(mx.nd.nansum(nd(y, ctx)).asnumpy(), [np.nansum(y.astype(np.float64))], rtol=1e-5, atol=1e-5)
+    i = RNG.integers(-9, 10, n).astype(np.int32)
+    assert mx.nd.sum(nd(i, ctx)).asnumpy()[0] == i.astype(np.int64).sum()
+
+
 @pytest.mark.parametrize("ord_", [1, 2])
 @pytest.mark.parametrize("axis", [None, 1, (0, 1)])
 def test_norm(ctx, ord_, axis):
