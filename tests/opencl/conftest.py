@@ -38,3 +38,27 @@ def ctx():
 @pytest.fixture
 def backend():
     return mx.plugins.manager().backends["opencl"]
+
+
+def pytest_generate_tests(metafunc):
+    # Every test here runs twice: tiny elementwise operators as generated kernels, and on the host (the default
+    # on host-unified CPU devices, see mxplug_opencl.kernels.host_ops), so both paths stay tested. A module
+    # about one path names it in SMALL_OPS.
+    if "small_ops" in metafunc.fixturenames and not hasattr(metafunc.module, "SMALL_OPS"):
+        metafunc.parametrize("small_ops", ["kernel", "host"], ids=["kernels", "host-ops"], indirect=True)
+
+
+@pytest.fixture(autouse=True)
+def small_ops(request):
+    """The small-ops strategy of this test (see pytest_generate_tests)."""
+    strategy = getattr(request, "param", None) or getattr(request.module, "SMALL_OPS", "host")
+    if REASON:
+        yield strategy
+        return
+    from mxplug_opencl.kernels import host_ops
+
+    previous = host_ops.set_small_ops_strategy(strategy)
+    try:
+        yield strategy
+    finally:
+        host_ops.set_small_ops_strategy(previous)

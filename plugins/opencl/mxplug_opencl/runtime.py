@@ -1,8 +1,17 @@
-"""OpenCL devices, the native array type, the buffer pool, the program cache and kernel launches.
+"""OpenCL devices, the native array type, the buffer pools, the program cache and kernel launches.
 
 Everything device-side goes through one in-order command queue per device, so the order of enqueued work is
 the order of Python calls: a buffer returned to the pool while a queued kernel still reads it is only reused
 by work queued after that kernel. Host reads (`to_numpy`) are blocking copies and so wait for it.
+
+Small arrays on host-unified CPU devices (PoCL, the Intel and AMD CPU runtimes) live in host-mapped buffers:
+each buffer of the small pool is allocated with CL_MEM_ALLOC_HOST_PTR and mapped once, so the host reads and
+writes the very memory kernels use (checked on the device when it opens; see `_host_mapping_works`). Such an
+array can also exist on the host side only (`CLArray.host` set, no buffer yet: the result of an operator run
+on the host, see `kernels.host_ops`); its buffer is made on first device use. The invariant: `host` is either
+None, or the array's whole memory (the mapped buffer, or the only copy when no buffer exists yet). Before the
+host touches mapped memory it waits for the queue (`queue.finish()`, ~0.1 µs when idle), so the host never
+races a queued kernel.
 """
 
 from __future__ import annotations
@@ -36,16 +45,42 @@ def ceil_div(a: int, b: int) -> int:
     return -(-a // b)
 
 
-class CLArray:
-    """A contiguous (C-order) array in one OpenCL buffer: what mxplug's core sees as the native array."""
+# Arrays up to this size come from the host-mapped small pool on devices that have one (see the module text).
+SMALL_BYTES = 32 << 10
 
-    __slots__ = ("buf", "shape", "dtype", "device", "__weakref__")
+
+class CLArray:
+    """A contiguous (C-order) array in one OpenCL buffer: what mxplug's core sees as the native array.
+
+    `host` is None or a NumPy array over the array's memory (see the module text); `buf` makes the buffer of a
+    host-only array on first use."""
+
+    __slots__ = ("_buf", "host", "shape", "dtype", "device", "__weakref__")
 
     def __init__(self, buf: Any, shape: tuple[int, ...], dtype: np.dtype, device: Device) -> None:
-        self.buf = buf
+        self._buf = buf
+        self.host = None
         self.shape = shape
         self.dtype = dtype
         self.device = device
+
+    @classmethod
+    def on_host(cls, host: np.ndarray, device: Device) -> CLArray:
+        """A host-only array owning `host` (C-contiguous, not shared with any other array)."""
+        arr = cls.__new__(cls)
+        arr._buf = None
+        arr.host = host
+        arr.shape = host.shape
+        arr.dtype = host.dtype
+        arr.device = device
+        return arr
+
+    @property
+    def buf(self) -> Any:
+        b = self._buf
+        if b is None:
+            b = self.device.materialize(self)
+        return b
 
     @property
     def ndim(self) -> int:
@@ -85,6 +120,11 @@ class Device:
         self.flat_lsize = (1,) if self.is_cpu else None  # see `launch`
         self.max_alloc = int(cl_device.max_mem_alloc_size)
         self._ctx = self._queue = self._pool = None
+        # The host-mapped small pool (host-unified CPU devices whose mapping passes the check at opening):
+        self._small_pool = None
+        self._mapped: dict[int, np.ndarray] = {}  # cl_mem handle of a small-pool buffer -> its mapped bytes
+        self.host_memory = False  # small arrays readable and writable by the host (set when the device opens)
+        self.host_ops = False  # tiny elementwise operators run on the host (host_memory and the strategy allow)
         self._kernels: dict[tuple, Any] = {}
         self.prepared: dict[Any, Any] = {}  # launch-ready kernel objects of the hot paths, by their own keys
         self._lock = threading.Lock()
@@ -97,10 +137,39 @@ class Device:
             if self._queue is None:
                 from pyopencl.tools import ImmediateAllocator, MemoryPool
 
-                self._ctx = cl.Context([self.cl_device])
-                self._queue = cl.CommandQueue(self._ctx)
-                self._pool = MemoryPool(ImmediateAllocator(self._queue))
+                ctx = cl.Context([self.cl_device])
+                queue = cl.CommandQueue(ctx)
+                self._pool = MemoryPool(ImmediateAllocator(queue))
+                if self.is_cpu and self.unified_memory:
+                    flags = cl.mem_flags.READ_WRITE | cl.mem_flags.ALLOC_HOST_PTR
+                    self._small_pool = MemoryPool(ImmediateAllocator(queue, flags))
+                    self._ctx, self._queue = ctx, queue
+                    if self._host_mapping_works():
+                        self.host_memory = True
+                    else:
+                        self._small_pool = None
+                        self._mapped.clear()
+                self._ctx, self._queue = ctx, queue
+                from .kernels import host_ops
 
+                self.host_ops = self.host_memory and host_ops.strategy() == "host"
+
+    def _host_mapping_works(self) -> bool:
+        """Whether the host sees the device's writes to a mapped small buffer, and the device the host's,
+        without further map calls (true on CPU runtimes whose buffers are host memory; checked, not assumed)."""
+        try:
+            a = self._small_alloc(64)
+            b = self._small_alloc(64)
+            ha, hb = self._mapped[a.int_ptr][:64], self._mapped[b.int_ptr][:64]
+            ha[:] = np.arange(64, dtype=np.uint8)
+            cl.enqueue_copy(self._queue, b, a, byte_count=64)  # device reads the host's bytes, writes b
+            self._queue.finish()
+            ok = bool((hb == np.arange(64, dtype=np.uint8)).all())
+            cl.enqueue_fill_buffer(self._queue, a, np.uint8(7), 0, 64)
+            self._queue.finish()
+            return ok and bool((ha == 7).all())
+        except Exception:  # any failure means: no host mapping on this device, kernels only
+            return False
     @property
     def context(self) -> Any:
         if self._ctx is None:
@@ -149,14 +218,15 @@ class Device:
     def alloc(self, shape: tuple[int, ...], dtype: np.dtype) -> CLArray:
         """A new array from the pool; on failure the pool is released and the allocation tried once more."""
         nbytes = max(math.prod(shape) * dtype.itemsize, 1)  # OpenCL has no empty buffers
+        pool = self._pool or self.pool
         try:
-            buf = (self._pool or self.pool).allocate(nbytes)
+            buf = self._small_alloc(nbytes) if nbytes <= SMALL_BYTES and self._small_pool else pool.allocate(nbytes)
         except Exception as first:
             if cl is None or not isinstance(first, cl.Error):
                 raise
             self.release_pool()
             try:
-                buf = self.pool.allocate(nbytes)
+                buf = self._small_alloc(nbytes) if nbytes <= SMALL_BYTES and self._small_pool else pool.allocate(nbytes)
             except cl.Error as e:
                 raise MXNetError(
                     f"{self.label} ({self.name}) is out of memory: allocating {nbytes} bytes for an array of shape "
@@ -165,14 +235,62 @@ class Device:
                 ) from None
         return CLArray(buf, tuple(shape), dtype, self)
 
+    def _small_alloc(self, nbytes: int) -> Any:
+        """A buffer of the host-mapped small pool; a buffer new to the pool is mapped once, for its lifetime."""
+        buf = self._small_pool.allocate(nbytes)
+        handle = buf.int_ptr
+        if handle not in self._mapped:
+            # Map the whole underlying allocation (the pool serves several sizes from one bin); the map keeps the
+            # cl_mem alive, so a handle is never reused for another buffer while it is in this table.
+            size = buf.get_info(cl.mem_info.SIZE)
+            flags = cl.map_flags.READ | cl.map_flags.WRITE
+            self._mapped[handle], _ = cl.enqueue_map_buffer(self._queue, buf, flags, 0, (size,), np.uint8,
+                                                           is_blocking=True)
+        return buf
+
+    def host_view(self, arr: CLArray) -> np.ndarray | None:
+        """NumPy's view of `arr`'s memory where the host can reach it (host-only or in the mapped small pool),
+        else None. The caller waits for the queue before touching mapped memory (`sync_host`)."""
+        h = arr.host
+        if h is None:
+            raw = self._mapped.get(arr._buf.int_ptr)
+            if raw is None:
+                return None
+            h = arr.host = raw[:arr.nbytes].view(arr.dtype).reshape(arr.shape)
+        return h
+
+    def sync_host(self) -> None:
+        """Wait for queued work, so the host may read and write mapped memory."""
+        self._queue.finish()
+
+    def materialize(self, arr: CLArray) -> Any:
+        """Give a host-only array its buffer: a mapped small-pool buffer holding its bytes, which `host` then
+        views (the array's memory is the buffer's from here on)."""
+        host = arr.host
+        buf = self._small_alloc(max(host.nbytes, 1)) if self._small_pool else None
+        if buf is None:  # not a host-memory device (an array made on the host by a caller): copy it up
+            buf = self.pool.allocate(max(host.nbytes, 1))
+            if host.nbytes:
+                cl.enqueue_copy(self._queue, buf, host, is_blocking=True)
+            arr._buf, arr.host = buf, None
+            return buf
+        view = self._mapped[buf.int_ptr][:host.nbytes].view(arr.dtype).reshape(arr.shape)
+        self._queue.finish()  # a recycled buffer may still be read by queued work
+        view[...] = host
+        arr._buf, arr.host = buf, view
+        return buf
+
     def release_pool(self) -> None:
-        """Return the pool's idle buffers to the driver (arrays still alive keep theirs)."""
+        """Return the pool's idle buffers to the driver (arrays still alive keep theirs). The host-mapped small
+        pool keeps its buffers (mapped for their lifetime; at most the peak number of small arrays alive)."""
         if self._pool is not None:
             gc.collect()  # arrays in unreachable cycles give their buffers back first
             self._queue.finish()
             self._pool.free_held()
 
     def upload(self, host: np.ndarray) -> CLArray:
+        if self.host_memory and host.nbytes <= SMALL_BYTES:  # a small array stays on the host until used
+            return CLArray.on_host(np.array(host, order="C", copy=True), self)
         host = np.ascontiguousarray(host)
         out = self.alloc(host.shape, host.dtype)
         if host.nbytes:
@@ -180,6 +298,12 @@ class Device:
         return out
 
     def download(self, arr: CLArray) -> np.ndarray:
+        if self.host_memory:
+            h = self.host_view(arr)
+            if h is not None:
+                if arr._buf is not None:
+                    self._queue.finish()
+                return h.copy()
         host = np.empty(arr.shape, dtype=arr.dtype)
         if host.nbytes:
             cl.enqueue_copy(self.queue, host, arr.buf, is_blocking=True)
@@ -258,9 +382,14 @@ class Device:
             self._queue.finish()
 
     def pool_stats(self) -> dict[str, int]:
-        if self._pool is None:
-            return {"held": 0, "active": 0}
-        return {"held": int(self._pool.held_blocks), "active": int(self._pool.active_blocks)}
+        """Idle ('held') and used ('active') buffers of the pool, and of the host-mapped small pool."""
+        stats = {"held": 0, "active": 0, "small_held": 0, "small_active": 0}
+        if self._pool is not None:
+            stats.update(held=int(self._pool.held_blocks), active=int(self._pool.active_blocks))
+        if self._small_pool is not None:
+            stats.update(small_held=int(self._small_pool.held_blocks),
+                         small_active=int(self._small_pool.active_blocks))
+        return stats
 
 
 def probe(env: dict | None = None) -> tuple[list[Device], str]:

@@ -10,12 +10,16 @@ zero and gives 0 for a zero divisor (and never traps on INT_MIN / -1); mod takes
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from mxplug.ops.elemwise import BINARY_FAMILIES
 
 from ..codegen import broadcast_view, flat_kernel, map_flat, map_strided, whole
 from ..runtime import CTYPES, CLArray
+from . import host_ops
+from .host_ops import HOST_MAX_ELEMENTS
 
 # name: (float expression in x, integer expression in x or None = the float one through the compute type,
 #        valid on 8-lane vectors)
@@ -113,6 +117,10 @@ def unary_kernel(name: str):
 
     def kernel(data: CLArray) -> CLArray:
         dev = data.device
+        if dev.host_ops and data.size <= HOST_MAX_ELEMENTS:  # see host_ops: a launch costs more than the work
+            out = host_ops.run(dev, name, (data,))
+            if out is not None:
+                return out
         dt = data.dtype
         k = prepared.get((dev, dt))
         if k is None:
@@ -127,11 +135,17 @@ def unary_kernel(name: str):
 def binary_kernel(base: str):
     float_expr, int_expr, vec = BINARY[base]
     round_f32 = base in ("power", "hypot")
+    host_name = BINARY_NAMES[base][0]  # the broadcasting name: one NumPy body serves both forms
 
     prepared: dict = {}  # (device, dtype) -> FlatKernel
 
     def kernel(lhs: CLArray, rhs: CLArray) -> CLArray:
         dev = lhs.device
+        if dev.host_ops and lhs.size <= HOST_MAX_ELEMENTS and rhs.size <= HOST_MAX_ELEMENTS and (
+                lhs.shape == rhs.shape or math.prod(np.broadcast_shapes(lhs.shape, rhs.shape)) <= HOST_MAX_ELEMENTS):
+            out = host_ops.run(dev, host_name, (lhs, rhs))
+            if out is not None:
+                return out
         dt = lhs.dtype
         if lhs.shape == rhs.shape:  # the hot path: contiguous, one index, a prepared launch
             k = prepared.get((dev, dt))
@@ -153,6 +167,7 @@ def binary_kernel(base: str):
 def scalar_kernel(base: str, *, reflected: bool):
     float_expr, int_expr, vec = BINARY[base]
     round_f32 = base in ("power", "hypot")
+    host_name = BINARY_NAMES[base][3 if reflected else 2]
     # The scalar is the variable of one side: `b` for data ⊕ s, `a` for s ⊕ data.
     data_var, scalar_var = ("b", "a") if reflected else ("a", "b")
 
@@ -168,6 +183,10 @@ def scalar_kernel(base: str, *, reflected: bool):
 
     def kernel(data: CLArray, *, scalar: float, is_int: bool = True) -> CLArray:
         dev = data.device
+        if dev.host_ops and data.size <= HOST_MAX_ELEMENTS:
+            out = host_ops.run(dev, host_name, (data,), scalar=scalar, is_int=is_int)
+            if out is not None:
+                return out
         dtype = data.dtype
         entry = prepared.get((dev, dtype))
         if entry is None:
