@@ -244,6 +244,55 @@ def test_contiguous_vector_fold(ctx, n, dtype):
     assert mx.nd.sum(nd(i, ctx)).asnumpy()[0] == i.astype(np.int64).sum()
 
 
+# (A, K, B) shapes for the by-columns fold (B of at least COLS_VECTORS vectors: full blocks and a partial one),
+# with and without a split of K into partial folds (K >= 8192 with few work-items), A of 1 and more.
+@pytest.mark.parametrize("shape,axis", [((37, 300), 0), ((9000, 300), 0), ((3, 50, 700), 1), ((2, 9000, 260), 1),
+                                        ((5, 513), 0)])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_column_fold(ctx, shape, axis, dtype):
+    x = RNG.uniform(-1, 2, shape).astype(dtype)
+    a = nd(x, ctx)
+    wide = x.astype(np.float64)
+    for op, ref in [("sum", np.sum), ("mean", np.mean), ("nansum", np.nansum), ("max", np.max), ("min", np.min),
+                    ("prod", None)]:
+        if op == "prod":  # values near 1, so the product neither overflows nor vanishes
+            y = (1 + (x - 0.5) * 1e-3).astype(dtype)
+            got, want = mx.nd.prod(nd(y, ctx), axis=axis).asnumpy(), np.prod(y.astype(np.float64), axis=axis)
+        else:
+            got, want = getattr(mx.nd, op)(a, axis=axis).asnumpy(), ref(wide, axis=axis)
+        assert got.dtype == np.dtype(dtype)
+        assert_almost_equal(got, want, rtol=1e-4 if dtype == "float32" else 1e-10, atol=1e-4, names=(op, "ref"))
+    assert_almost_equal(mx.nd.norm(a, axis=axis).asnumpy(), np.sqrt((wide ** 2).sum(axis)), rtol=1e-5)
+    y = x.copy()
+    y.reshape(-1)[[0, 401, y.size - 1]] = np.nan  # NaN wins max/min in its column (in any partial fold)
+    b = nd(y, ctx)
+    for op in ("max", "min"):
+        np.testing.assert_array_equal(getattr(mx.nd, op)(b, axis=axis).asnumpy(), getattr(np, op)(y, axis=axis))
+    assert_almost_equal(mx.nd.nansum(b, axis=axis).asnumpy(), np.nansum(y.astype(np.float64), axis=axis),
+                        rtol=1e-4, atol=1e-4)
+
+
+# Long arg reductions (K >= ARG_SPLIT_MIN) run as extremum, per-chunk first match, least position.
+@pytest.mark.parametrize("shape,axis", [((100_003,), None), ((20_000, 3), 0), ((2, 30_000, 5), 1),
+                                        ((9000, 300), 0), ((8192,), 0)])
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
+def test_long_arg_reductions_find_the_first_occurrence(ctx, shape, axis, dtype):
+    if dtype == "int32":  # few distinct values: many ties, so "first" is tested
+        x = RNG.integers(-20, 20, shape).astype(dtype)
+    else:
+        x = RNG.standard_normal(shape).astype(dtype)
+        x.reshape(-1)[[x.size // 3, x.size // 3 + 7]] = 10.0  # a tie for the maximum
+    for with_nan in (False, True) if dtype != "int32" else (False,):
+        if with_nan:
+            x.reshape(-1)[[x.size // 2, 5, x.size - 1]] = np.nan  # the first NaN wins, as in NumPy
+        a = mx.nd.array(x, ctx=ctx, dtype=dtype)
+        for op in ("argmax", "argmin"):
+            got = getattr(mx.nd, op)(a, axis=axis).asnumpy()
+            want = np.asarray(getattr(np, op)(x, axis=axis)).reshape(got.shape)
+            assert got.dtype == np.dtype(dtype)
+            np.testing.assert_array_equal(got.astype(np.int64), want, err_msg=f"{op} nan={with_nan}")
+
+
 @pytest.mark.parametrize("ord_", [1, 2])
 @pytest.mark.parametrize("axis", [None, 1, (0, 1)])
 def test_norm(ctx, ord_, axis):

@@ -129,6 +129,9 @@ __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
     if (B == 1) {
         // Four independent vector accumulators: two leave the loop bound by the combine's latency (~19 GB/s).
         ${acc_t}${lanes} v0 = (${acc_t}${lanes})(${identity}), v1 = v0, v2 = v0, v3 = v0;
+% if vnan:
+        ${itype}${lanes} nan = 0;
+% endif
         for (; k + ${4 * lanes} <= k1; k += ${4 * lanes}) {
             ${acc_t}${lanes} x0 = MAP(vload${lanes}(0, base + k));
             ${acc_t}${lanes} x1 = MAP(vload${lanes}(0, base + k + ${lanes}));
@@ -138,11 +141,18 @@ __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
             v1 = VCOMBINE(v1, x1);
             v2 = VCOMBINE(v2, x2);
             v3 = VCOMBINE(v3, x3);
+% if vnan:
+            nan |= (x0 != x0) | (x1 != x1) | (x2 != x2) | (x3 != x3);
+% endif
         }
         v0 = VCOMBINE(VCOMBINE(v0, v1), VCOMBINE(v2, v3));
 % for lane in "01234567"[:lanes]:
         acc = COMBINE(acc, v0.s${lane});
 % endfor
+% if vnan:
+        if (any(nan))
+            acc = (${acc_t})NAN;
+% endif
     }
 % endif
     for (; k < k1; k++) {
@@ -154,6 +164,70 @@ __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
 % else:
     out[ap * B + b] = acc;
 % endif
+}
+""")
+
+# The same fold when B (the kept inner extent) is long: work-item (a * P + p, c) folds columns
+# [c * W, (c + 1) * W) of in[a, k, :] for k in chunk p of K, W = COLS_VECTORS vectors, so every row is read
+# contiguously (one column per work-item strides through memory B elements at a time, a TLB miss per element;
+# W = 256 floats keeps those to one per kilobyte).
+_REDUCE_COLS = Template("""
+#define MAP(v) (${map_expr})
+#define COMBINE(acc, v) (${combine})
+#define VCOMBINE(acc, v) (${vcombine})
+__kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
+                      long K, long B, long P, long kchunk, ${acc_t} count)
+{
+    long ap = get_global_id(0);
+    long b0 = get_global_id(1) * ${nv * lanes};
+    long a = ap / P, p = ap % P;
+    long k0 = p * kchunk;
+    long k1 = min(k0 + kchunk, K);
+    __global const ${in_t}* base = in + a * K * B;
+    __global ${out_t}* o = out + ap * B;
+    if (b0 + ${nv * lanes} <= B) {
+        ${acc_t}${lanes} v[${nv}];
+% if vnan:
+        ${itype}${lanes} nan[${nv}];
+% endif
+        for (int j = 0; j < ${nv}; j++) {
+            v[j] = (${acc_t}${lanes})(${identity});
+% if vnan:
+            nan[j] = 0;
+% endif
+        }
+        for (long k = k0; k < k1; k++) {
+            __global const ${in_t}* row = base + k * B + b0;
+            for (int j = 0; j < ${nv}; j++) {
+                ${acc_t}${lanes} x = MAP(vload${lanes}(j, row));
+                v[j] = VCOMBINE(v[j], x);
+% if vnan:
+                nan[j] |= (x != x);
+% endif
+            }
+        }
+        for (int j = 0; j < ${nv}; j++) {
+% if vnan:
+            ${acc_t}${lanes} acc = select(v[j], (${acc_t}${lanes})(NAN), nan[j]);
+% else:
+            ${acc_t}${lanes} acc = v[j];
+% endif
+% if out_t == acc_t:
+            vstore${lanes}(${final or "acc"}, j, o + b0);
+% else:
+            vstore${lanes}(convert_${out_t}${lanes}(${final or "acc"}), j, o + b0);
+% endif
+        }
+    } else {
+        for (long b = b0; b < B; b++) {
+            ${acc_t} acc = (${acc_t})(${identity});
+            for (long k = k0; k < k1; k++) {
+                ${acc_t} x = MAP((${acc_t})base[k * B + b]);
+                acc = COMBINE(acc, x);
+            }
+            o[b] = (${out_t})(${final or "acc"});
+        }
+    }
 }
 """)
 
@@ -170,6 +244,40 @@ __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in, long K
         if (${better}) { best = v; at = k; }
     }
     out[a * B + b] = (${out_t})at;
+}
+""")
+
+# Work-item (a * P + p, b): the first k in chunk p of K where in[a, k, b] equals best[a, b] (NaN: the first NaN),
+# or K where the chunk has none; contiguous rows test a vector of elements per step.
+_ARG_MATCH = Template("""
+__kernel void ${name}(__global long* out, __global const ${in_t}* in, __global const ${in_t}* best,
+                      long K, long B, long P, long kchunk)
+{
+    long ap = get_global_id(0);
+    long b = get_global_id(1);
+    long a = ap / P, p = ap % P;
+    long k = p * kchunk;
+    long k1 = min(k + kchunk, K);
+    __global const ${in_t}* base = in + a * K * B + b;
+    ${in_t} m = best[a * B + b];
+    long found = K;
+% if is_float:
+    if (isnan(m)) {
+        for (; k < k1; k++)
+            if (isnan(base[k * B])) { found = k; break; }
+    } else
+% endif
+    {
+% if lanes > 1:
+        if (B == 1)
+            for (; k + ${lanes} <= k1; k += ${lanes})
+                if (any(vload${lanes}(0, base + k) == m))
+                    break;
+% endif
+        for (; k < k1; k++)
+            if (base[k * B] == m) { found = k; break; }
+    }
+    out[ap * B + b] = found;
 }
 """)
 
@@ -426,17 +534,23 @@ class Reduction:
     map_expr: str = "v"
     final: str = "acc"
     vcombine: str = ""  # the combine on 8-lane vectors ("" = not vectorisable)
+    vnan: bool = False  # vcombine ignores NaN: the vector loop tracks NaN apart and the fold's result is NaN if any
 
 
 def reduce_axk(dev: Device, out: CLArray, data: CLArray, A: int, K: int, B: int, red: Reduction, acc_t: str,
                count: float = 0.0) -> CLArray:
     """out (A*B elements) = FINAL(fold over k of MAP(data[a, k, b])) in accumulator type `acc_t`."""
     in_t, out_t = CTYPES[data.dtype.name], CTYPES[out.dtype.name]
+    # Long rows (B of at least COLS_VECTORS vectors) fold by columns: each work-item reads W contiguous elements
+    # per row (the last, partial block of columns one at a time).
+    width = COLS_VECTORS * lanes(acc_t)
+    by_cols = dev.is_cpu and bool(red.vcombine) and B >= width and acc_t in _VEC_ACC
+    items = A * (ceil_div(B, width) if by_cols else B)  # work-items of one unsplit pass
     # Long folds with little parallelism around them are split into P partial folds, combined by a second pass.
     want = dev.compute_units * 8 if dev.is_cpu else 4096
     P = 1
-    if K >= 8192 and A * B < want:
-        P = max(1, min(ceil_div(want, A * B), K // 4096))
+    if K >= 8192 and items < want:
+        P = max(1, min(ceil_div(want, items), K // 4096))
     kchunk = ceil_div(K, P) if K else 0
     if dev.is_cpu and B == 1 and P > 1:
         kchunk = ceil_div(kchunk, 16) * 16
@@ -444,25 +558,36 @@ def reduce_axk(dev: Device, out: CLArray, data: CLArray, A: int, K: int, B: int,
     vec = bool(red.vcombine) and dev.is_cpu and in_t == acc_t
 
     def kernel(src_t, dst_t, mapped, final):
-        key = ("reduce", src_t, dst_t, acc_t, red, mapped, final, vec and mapped)
+        cols = by_cols and src_t == acc_t
+        key = ("reduce", src_t, dst_t, acc_t, red, mapped, final, vec and mapped, cols)
 
         def render():
             name = "reduce_axk"
-            src = _REDUCE.render(name=name, in_t=src_t, out_t=dst_t, acc_t=acc_t, identity=red.identity,
-                                 combine=red.combine, vcombine=red.vcombine or red.combine,
-                                 map_expr=red.map_expr if mapped else "v",
-                                 final=red.final if final else "", vec=vec and mapped, lanes=lanes(acc_t))
+            template = _REDUCE_COLS if cols else _REDUCE
+            src = template.render(name=name, in_t=src_t, out_t=dst_t, acc_t=acc_t, identity=red.identity,
+                                  combine=red.combine, vcombine=red.vcombine or red.combine,
+                                  map_expr=red.map_expr if mapped else "v",
+                                  final=red.final if final else "", vec=vec and mapped, lanes=lanes(acc_t),
+                                  vnan=red.vnan, itype=_VEC_ACC.get(acc_t), nv=COLS_VECTORS)
             return src, name, [None, None, _I64, _I64, _I64, _I64, np.dtype(_NP_OF[acc_t])]
 
-        return dev.kernel(key, render)
+        return dev.kernel(key, render), (ceil_div(B, width) if cols else B)
 
     if P == 1:
-        dev.launch(kernel(in_t, out_t, True, True), (A, B), None, out.buf, data.buf, K, B, 1, K, count)
+        k, nb = kernel(in_t, out_t, True, True)
+        dev.launch(k, (A, nb), None, out.buf, data.buf, K, B, 1, K, count)
         return out
     partial = dev.alloc((A, P, B), np.dtype(_NP_OF[acc_t]))
-    dev.launch(kernel(in_t, acc_t, True, False), (A * P, B), None, partial.buf, data.buf, K, B, P, kchunk, count)
-    dev.launch(kernel(acc_t, out_t, False, True), (A, B), None, out.buf, partial.buf, P, B, 1, P, count)
+    k, nb = kernel(in_t, acc_t, True, False)
+    dev.launch(k, (A * P, nb), None, partial.buf, data.buf, K, B, P, kchunk, count)
+    k, nb = kernel(acc_t, out_t, False, True)
+    dev.launch(k, (A, nb), None, out.buf, partial.buf, P, B, 1, P, count)
     return out
+
+
+COLS_VECTORS = 32  # vectors per work-item in the by-columns fold (256 floats, 1 KiB of each row)
+# Accumulator types folded as vectors, with the integer type of their comparison masks.
+_VEC_ACC = {"float": "int", "double": "long"}
 
 
 def arg_reduce(dev: Device, out: CLArray, data: CLArray, A: int, K: int, B: int, better: str) -> CLArray:
@@ -475,6 +600,26 @@ def arg_reduce(dev: Device, out: CLArray, data: CLArray, A: int, K: int, B: int,
 
     dev.launch(dev.kernel(key, render), (A, B), None, out.buf, data.buf, K, B)
     return out
+
+
+def arg_match(dev: Device, data: CLArray, best: CLArray, A: int, K: int, B: int, P: int) -> tuple[CLArray, int]:
+    """((A, P, B) int64 first positions of best[a, b] in each of P chunks of K (K where absent), the chunk)."""
+    in_t = CTYPES[data.dtype.name]
+    kchunk = ceil_div(K, P)
+    if B == 1:
+        kchunk = ceil_div(kchunk, 16) * 16
+    P = ceil_div(K, kchunk)
+    vec = lanes(in_t) if dev.is_cpu and data.dtype.kind in "fi" and data.dtype.itemsize >= 4 else 1
+    key = ("argmatch", in_t, vec, data.dtype.kind == "f")
+
+    def render():
+        name = "arg_match"
+        return (_ARG_MATCH.render(name=name, in_t=in_t, lanes=vec, is_float=data.dtype.kind == "f"), name,
+                [None, None, None, _I64, _I64, _I64, _I64])
+
+    out = dev.alloc((A, P, B), np.dtype("int64"))
+    dev.launch(dev.kernel(key, render), (A * P, B), None, out.buf, data.buf, best.buf, K, B, P, kchunk)
+    return out, P
 
 
 def gemm(dev: Device, c: CLArray, a: CLArray, b: CLArray, batch: int, M: int, N: int, K: int, ta: bool, tb: bool
