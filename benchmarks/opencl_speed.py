@@ -75,6 +75,8 @@ def main(argv=None) -> None:
               f"{t_one * 1e3:.2f} ms single; NumPy {t_np * 1e3:.2f} ms ({nbytes / t_np / 1e9:.1f} GB/s): "
               f"{t_np / t_cl:.2f}x NumPy pipelined, {t_np / t_one:.2f}x single")
 
+    reductions_section(ctx, x, X, args.repeat, sync)
+
     from mxplug_opencl.kernels.linalg import set_dot_strategy
 
     m = 1024
@@ -92,6 +94,27 @@ def main(argv=None) -> None:
         print(f"dot {m}x{m} float32, {strategy}: {t * 1e3:.1f} ms ({flops / t / 1e9:.0f} GFLOP/s)")
 
     nn_section(ctx, args.repeat, sync)
+
+
+def reductions_section(ctx, x: np.ndarray, X, repeat: int, sync) -> None:
+    """Every reduction family on 1e7 float32, whole and along either axis of a 1000 x 10000 view, against NumPy
+    (pipelined calls; the target is >= 1x NumPy)."""
+    x2, X2 = x.reshape(1000, -1), X.reshape((1000, -1))
+    rows = [
+        ("mean", lambda: mx.nd.mean(X), lambda: x.mean()),
+        ("max", lambda: mx.nd.max(X), lambda: x.max()),
+        ("min", lambda: mx.nd.min(X), lambda: x.min()),
+        ("prod", lambda: mx.nd.prod(X), lambda: x.prod()),
+        ("norm", lambda: mx.nd.norm(X), lambda: np.linalg.norm(x)),
+        ("argmax", lambda: mx.nd.argmax(X, axis=0), lambda: x.argmax()),
+        ("sum axis=1 (1000x10000)", lambda: mx.nd.sum(X2, axis=1), lambda: x2.sum(1)),
+        ("sum axis=0 (1000x10000)", lambda: mx.nd.sum(X2, axis=0), lambda: x2.sum(0)),
+        ("max axis=0 (1000x10000)", lambda: mx.nd.max(X2, axis=0), lambda: x2.max(0)),
+    ]
+    for label, ours, ref in rows:
+        t_cl = per_call(ours, repeat, sync)
+        t_np = best(ref, repeat)
+        print(f"{label} 1e7 float32: opencl {t_cl * 1e3:.2f} ms, NumPy {t_np * 1e3:.2f} ms: {t_np / t_cl:.2f}x NumPy")
 
 
 def tiny_section(ctx, sync) -> None:
