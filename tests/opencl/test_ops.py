@@ -264,7 +264,7 @@ def test_column_fold(ctx, shape, axis, dtype):
         assert_almost_equal(got, want, rtol=1e-4 if dtype == "float32" else 1e-10, atol=1e-4, names=(op, "ref"))
     assert_almost_equal(mx.nd.norm(a, axis=axis).asnumpy(), np.sqrt((wide ** 2).sum(axis)), rtol=1e-5)
     y = x.copy()
-    y.reshape(-1)[[0, 401, y.size - 1]] = np.nan  # NaN wins max/min in its column (in any partial fold)
+    y.reshape(-1)[[0, 260, 401, y.size - 1]] = np.nan  # NaN wins max/min in its column (block, tail, any fold)
     b = nd(y, ctx)
     for op in ("max", "min"):
         np.testing.assert_array_equal(getattr(mx.nd, op)(b, axis=axis).asnumpy(), getattr(np, op)(y, axis=axis))
@@ -272,9 +272,10 @@ def test_column_fold(ctx, shape, axis, dtype):
                         rtol=1e-4, atol=1e-4)
 
 
-# Long arg reductions (K >= ARG_SPLIT_MIN) run as extremum, per-chunk first match, least position.
-@pytest.mark.parametrize("shape,axis", [((100_003,), None), ((20_000, 3), 0), ((2, 30_000, 5), 1),
-                                        ((9000, 300), 0), ((8192,), 0)])
+# Long arg reductions (K >= ARG_SPLIT_MIN): contiguous rows in one vectorised pass per chunk (B == 1), other
+# layouts as extremum, per-chunk first match, least position.
+@pytest.mark.parametrize("shape,axis", [((100_003,), None), ((3, 20_001), 1), ((4, 8195), -1), ((20_000, 3), 0),
+                                        ((2, 30_000, 5), 1), ((9000, 300), 0), ((8192,), 0)])
 @pytest.mark.parametrize("dtype", ["float32", "float64", "int32"])
 def test_long_arg_reductions_find_the_first_occurrence(ctx, shape, axis, dtype):
     if dtype == "int32":  # few distinct values: many ties, so "first" is tested

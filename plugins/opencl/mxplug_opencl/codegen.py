@@ -28,6 +28,9 @@ _I64 = np.int64
 
 # -- elementwise over contiguous arrays ------------------------------------------------------------------------
 _MAP_FLAT = Template("""
+% if vec:
+${va.typedef(out_t, lanes)}
+% endif
 __kernel void ${name}(__global ${out_t}* out,
 % for v, t, w in inputs:
     __global const ${t}* p_${v},
@@ -44,7 +47,7 @@ __kernel void ${name}(__global ${out_t}* out,
     if ((((ulong)(out + i)) & 31) == 0) {
         for (; i + ${lanes} <= e; i += ${lanes}) {
 % for v, t, w in inputs:
-            ${w}${lanes} ${v} = vload${lanes}(0, p_${v} + i);
+            ${w}${lanes} ${v} = ${va.load(w, lanes, 0, f"p_{v} + i")};
 % endfor
             __builtin_nontemporal_store((${out_t}${lanes})(${expr}), (__global ${out_t}${lanes}*)(out + i));
         }
@@ -53,9 +56,9 @@ __kernel void ${name}(__global ${out_t}* out,
 % if vec:
     for (; i + ${lanes} <= e; i += ${lanes}) {
 % for v, t, w in inputs:
-        ${w}${lanes} ${v} = vload${lanes}(0, p_${v} + i);
+        ${w}${lanes} ${v} = ${va.load(w, lanes, 0, f"p_{v} + i")};
 % endfor
-        vstore${lanes}(${expr}, 0, out + i);
+        ${va.store(out_t, lanes, expr, 0, "out + i")};
     }
 % endif
     for (; i < e; i++) {
@@ -112,6 +115,9 @@ __kernel void ${name}(__global ${out_t}* out, long o_off,
 # -- reductions ----------------------------------------------------------------------------------------------
 # Work-item (a * P + p, b) folds in[a, k, b] for k in chunk p of K; with P == 1 it also finalises.
 _REDUCE = Template("""
+% if vec:
+${va.typedef(acc_t, lanes)}
+% endif
 #define MAP(v) (${map_expr})
 #define COMBINE(acc, v) (${combine})
 #define VCOMBINE(acc, v) (${vcombine})
@@ -133,10 +139,10 @@ __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
         ${itype}${lanes} nan = 0;
 % endif
         for (; k + ${4 * lanes} <= k1; k += ${4 * lanes}) {
-            ${acc_t}${lanes} x0 = MAP(vload${lanes}(0, base + k));
-            ${acc_t}${lanes} x1 = MAP(vload${lanes}(0, base + k + ${lanes}));
-            ${acc_t}${lanes} x2 = MAP(vload${lanes}(0, base + k + ${2 * lanes}));
-            ${acc_t}${lanes} x3 = MAP(vload${lanes}(0, base + k + ${3 * lanes}));
+            ${acc_t}${lanes} x0 = MAP(${va.load(acc_t, lanes, 0, 'base + k')});
+            ${acc_t}${lanes} x1 = MAP(${va.load(acc_t, lanes, 1, 'base + k')});
+            ${acc_t}${lanes} x2 = MAP(${va.load(acc_t, lanes, 2, 'base + k')});
+            ${acc_t}${lanes} x3 = MAP(${va.load(acc_t, lanes, 3, 'base + k')});
             v0 = VCOMBINE(v0, x0);
             v1 = VCOMBINE(v1, x1);
             v2 = VCOMBINE(v2, x2);
@@ -172,6 +178,10 @@ __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
 # contiguously (one column per work-item strides through memory B elements at a time, a TLB miss per element;
 # W = 256 floats keeps those to one per kilobyte).
 _REDUCE_COLS = Template("""
+${va.typedef(acc_t, lanes)}
+% if out_t != acc_t:
+${va.typedef(out_t, lanes)}
+% endif
 #define MAP(v) (${map_expr})
 #define COMBINE(acc, v) (${combine})
 #define VCOMBINE(acc, v) (${vcombine})
@@ -199,7 +209,7 @@ __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
         for (long k = k0; k < k1; k++) {
             __global const ${in_t}* row = base + k * B + b0;
             for (int j = 0; j < ${nv}; j++) {
-                ${acc_t}${lanes} x = MAP(vload${lanes}(j, row));
+                ${acc_t}${lanes} x = MAP(${va.load(acc_t, lanes, "j", "row")});
                 v[j] = VCOMBINE(v[j], x);
 % if vnan:
                 nan[j] |= (x != x);
@@ -213,13 +223,37 @@ __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
             ${acc_t}${lanes} acc = v[j];
 % endif
 % if out_t == acc_t:
-            vstore${lanes}(${final or "acc"}, j, o + b0);
+            ${va.store(out_t, lanes, final or "acc", "j", "o + b0")};
 % else:
-            vstore${lanes}(convert_${out_t}${lanes}(${final or "acc"}), j, o + b0);
+            ${va.store(out_t, lanes, f"convert_{out_t}{lanes}({final or 'acc'})", "j", "o + b0")};
 % endif
         }
     } else {
-        for (long b = b0; b < B; b++) {
+        long b = b0;
+        for (; b + ${lanes} <= B; b += ${lanes}) {  // the last block's whole vectors, one at a time
+            ${acc_t}${lanes} v = (${acc_t}${lanes})(${identity});
+% if vnan:
+            ${itype}${lanes} nan = 0;
+% endif
+            for (long k = k0; k < k1; k++) {
+                ${acc_t}${lanes} x = MAP(${va.load(acc_t, lanes, 0, "base + k * B + b")});
+                v = VCOMBINE(v, x);
+% if vnan:
+                nan |= (x != x);
+% endif
+            }
+% if vnan:
+            ${acc_t}${lanes} acc = select(v, (${acc_t}${lanes})(NAN), nan);
+% else:
+            ${acc_t}${lanes} acc = v;
+% endif
+% if out_t == acc_t:
+            ${va.store(out_t, lanes, final or "acc", 0, "o + b")};
+% else:
+            ${va.store(out_t, lanes, f"convert_{out_t}{lanes}({final or 'acc'})", 0, "o + b")};
+% endif
+        }
+        for (; b < B; b++) {
             ${acc_t} acc = (${acc_t})(${identity});
             for (long k = k0; k < k1; k++) {
                 ${acc_t} x = MAP((${acc_t})base[k * B + b]);
@@ -250,6 +284,9 @@ __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in, long K
 # Work-item (a * P + p, b): the first k in chunk p of K where in[a, k, b] equals best[a, b] (NaN: the first NaN),
 # or K where the chunk has none; contiguous rows test a vector of elements per step.
 _ARG_MATCH = Template("""
+% if lanes > 1:
+${va.typedef(in_t, lanes)}
+% endif
 __kernel void ${name}(__global long* out, __global const ${in_t}* in, __global const ${in_t}* best,
                       long K, long B, long P, long kchunk)
 {
@@ -262,22 +299,90 @@ __kernel void ${name}(__global long* out, __global const ${in_t}* in, __global c
     ${in_t} m = best[a * B + b];
     long found = K;
 % if is_float:
-    if (isnan(m)) {
+    if (m != m) {  // NaN (PoCL calls isnan and any out of line: plain comparisons keep the loops tight)
         for (; k < k1; k++)
-            if (isnan(base[k * B])) { found = k; break; }
+            if (base[k * B] != base[k * B]) { found = k; break; }
     } else
 % endif
     {
 % if lanes > 1:
         if (B == 1)
             for (; k + ${lanes} <= k1; k += ${lanes})
-                if (any(vload${lanes}(0, base + k) == m))
+            {
+                ${itype}${lanes} eq = ${va.load(in_t, lanes, 0, "base + k")} == m;
+                if (${" | ".join(f"eq.s{c}" for c in "0123456789abcdef"[:lanes])})
                     break;
+            }
 % endif
         for (; k < k1; k++)
             if (base[k * B] == m) { found = k; break; }
     }
     out[ap * B + b] = found;
+}
+""")
+
+# Contiguous rows (B == 1): work-item (a * P + p) keeps, per vector lane, the best value and its position over
+# chunk p of K in one pass, then picks the best lane (the lower position on a tie) and runs the scalar tail;
+# `arg_combine` then takes the best chunk of each row, the earlier on a tie. Comparisons are strict, so the first
+# occurrence wins throughout (NaN: the first NaN, as NumPy).
+_ARG_LANES = Template("""
+${va.typedef(in_t, lanes)}
+#define BETTER(v, best) (${better})
+#define SAME(v, best) (${same})
+__kernel void ${name}(__global ${in_t}* pval, __global long* pidx, __global const ${in_t}* in,
+                      long K, long P, long kchunk)
+{
+    long ap = get_global_id(0);
+    long a = ap / P, p = ap % P;
+    long k0 = p * kchunk;
+    long k = k0;
+    long k1 = k0 + kchunk < K ? k0 + kchunk : K;
+    __global const ${in_t}* base = in + a * K;
+    ${in_t} best = base[k];
+    long at = k;
+    if (k + ${2 * lanes} <= k1) {
+        ${in_t}${lanes} bv = ${va.load(in_t, lanes, 0, "base + k")};
+        ${itype}${lanes} bi = (${itype}${lanes})(${", ".join(str(i) for i in range(lanes))});
+        ${itype}${lanes} cur = bi;
+        for (k += ${lanes}; k + ${lanes} <= k1; k += ${lanes}) {
+            cur += ${lanes};
+            ${in_t}${lanes} x = ${va.load(in_t, lanes, 0, "base + k")};
+% if is_float:
+            ${itype}${lanes} m = (x ${cmp} bv) | ((x != x) & (bv == bv));
+% else:
+            ${itype}${lanes} m = x ${cmp} bv;
+% endif
+            bv = m ? x : bv;
+            bi = m ? cur : bi;
+        }
+        best = bv.s0;
+        at = bi.s0;
+% for lane in "0123456789abcdef"[1:lanes]:
+        if (BETTER(bv.s${lane}, best) || (SAME(bv.s${lane}, best) && bi.s${lane} < at)) {
+            best = bv.s${lane};
+            at = bi.s${lane};
+        }
+% endfor
+        at += k0;
+    }
+    for (; k < k1; k++) {
+        ${in_t} v = base[k];
+        if (BETTER(v, best)) { best = v; at = k; }
+    }
+    pval[ap] = best;
+    pidx[ap] = at;
+}
+
+__kernel void arg_combine(__global ${out_t}* out, __global const ${in_t}* pval, __global const long* pidx, long P)
+{
+    long a = get_global_id(0);
+    ${in_t} best = pval[a * P];
+    long at = pidx[a * P];
+    for (long p = 1; p < P; p++) {
+        ${in_t} v = pval[a * P + p];
+        if (BETTER(v, best)) { best = v; at = pidx[a * P + p]; }
+    }
+    out[a] = (${out_t})at;
 }
 """)
 
@@ -320,6 +425,34 @@ def lanes(ctype: str) -> int:
 
 _SIZES = {"half": 2, "float": 4, "double": 8, "char": 1, "uchar": 1, "short": 2, "ushort": 2, "int": 4, "uint": 4,
           "long": 8, "ulong": 8}
+
+
+class VectorAccess:
+    """How a template loads and stores `n`-lane vectors at element-aligned addresses.
+
+    OpenCL's vloadn/vstoren are the portable way; PoCL compiles them as out-of-line calls, which spill every
+    accumulator around each load (a fold ran at half speed). On clang-based compilers (PoCL) a vector type
+    typedef'd with the element's alignment is dereferenced instead: one unaligned load or store instruction."""
+
+    def __init__(self, direct: bool) -> None:
+        self.direct = direct
+
+    def typedef(self, t: str, n: int) -> str:
+        return f"typedef {t}{n} __attribute__((aligned({_SIZES[t]}))) {t}{n}_u;" if self.direct else ""
+
+    def load(self, t: str, n: int, i, ptr: str) -> str:
+        if self.direct:
+            return f"(*(__global const {t}{n}_u*)(({ptr}) + ({i}) * {n}))"
+        return f"vload{n}({i}, {ptr})"
+
+    def store(self, t: str, n: int, value: str, i, ptr: str) -> str:
+        if self.direct:
+            return f"(*(__global {t}{n}_u*)(({ptr}) + ({i}) * {n}) = ({value}))"
+        return f"vstore{n}({value}, {i}, {ptr})"
+
+
+def vector_access(dev: Device) -> VectorAccess:
+    return VectorAccess(dev.clang)
 
 
 # -- operands ------------------------------------------------------------------------------------------------
@@ -390,9 +523,11 @@ class FlatKernel:
     __slots__ = ("dev", "kernel", "stream", "_render", "_key", "_last", "_nbuf")
 
     def __init__(self, dev: Device, out_t: str, ins: tuple, expr: str, scal: tuple, vec: bool) -> None:
+        va = vector_access(dev)
+
         def render(stream: bool):
             name = "map_flat"
-            src = _MAP_FLAT.render(name=name, out_t=out_t, inputs=ins, scalars=scal, expr=expr, vec=vec,
+            src = _MAP_FLAT.render(name=name, out_t=out_t, inputs=ins, scalars=scal, expr=expr, vec=vec, va=va,
                                    lanes=lanes(out_t), stream=stream)
             return src, name, [None] * (1 + len(ins)) + [np.dtype(_NP_OF[t]) for _, t in scal] + [_I64, _I64]
 
@@ -556,6 +691,7 @@ def reduce_axk(dev: Device, out: CLArray, data: CLArray, A: int, K: int, B: int,
         kchunk = ceil_div(kchunk, 16) * 16
         P = ceil_div(K, kchunk)
     vec = bool(red.vcombine) and dev.is_cpu and in_t == acc_t
+    va = vector_access(dev)
 
     def kernel(src_t, dst_t, mapped, final):
         cols = by_cols and src_t == acc_t
@@ -564,7 +700,7 @@ def reduce_axk(dev: Device, out: CLArray, data: CLArray, A: int, K: int, B: int,
         def render():
             name = "reduce_axk"
             template = _REDUCE_COLS if cols else _REDUCE
-            src = template.render(name=name, in_t=src_t, out_t=dst_t, acc_t=acc_t, identity=red.identity,
+            src = template.render(name=name, in_t=src_t, out_t=dst_t, acc_t=acc_t, identity=red.identity, va=va,
                                   combine=red.combine, vcombine=red.vcombine or red.combine,
                                   map_expr=red.map_expr if mapped else "v",
                                   final=red.final if final else "", vec=vec and mapped, lanes=lanes(acc_t),
@@ -614,12 +750,43 @@ def arg_match(dev: Device, data: CLArray, best: CLArray, A: int, K: int, B: int,
 
     def render():
         name = "arg_match"
-        return (_ARG_MATCH.render(name=name, in_t=in_t, lanes=vec, is_float=data.dtype.kind == "f"), name,
+        itype = {1: "char", 2: "short", 4: "int", 8: "long"}[data.dtype.itemsize]  # the comparison mask type
+        return (_ARG_MATCH.render(name=name, in_t=in_t, lanes=vec, is_float=data.dtype.kind == "f",
+                                  va=vector_access(dev), itype=itype), name,
                 [None, None, None, _I64, _I64, _I64, _I64])
 
     out = dev.alloc((A, P, B), np.dtype("int64"))
     dev.launch(dev.kernel(key, render), (A * P, B), None, out.buf, data.buf, best.buf, K, B, P, kchunk)
     return out, P
+
+
+def arg_lanes(dev: Device, out: CLArray, data: CLArray, A: int, K: int, cmp: str, better: str, same: str
+              ) -> CLArray:
+    """argmax (cmp '>') or argmin ('<') along contiguous rows (A rows of K, 4- or 8-byte elements, a CPU device):
+    one vectorised pass over P chunks per row, then a pass over the chunks (see `_ARG_LANES`)."""
+    in_t, out_t = CTYPES[data.dtype.name], CTYPES[out.dtype.name]
+    L = lanes(in_t)
+    P = max(1, min(ceil_div(dev.compute_units * 8, A), K // 4096))
+    kchunk = ceil_div(ceil_div(K, P), L) * L
+    P = ceil_div(K, kchunk)
+    itype = "int" if data.dtype.itemsize == 4 else "long"  # the comparison mask type of the element vectors
+    key = ("arglanes", in_t, out_t, cmp, better, same)
+
+    def render():
+        src = _ARG_LANES.render(name="arg_lanes", in_t=in_t, out_t=out_t, cmp=cmp, better=better, same=same,
+                                lanes=L, itype=itype, is_float=data.dtype.kind == "f", va=vector_access(dev))
+        return src, "arg_lanes", [None, None, None, _I64, _I64, _I64]
+
+    k = dev.kernel(key, render)
+    combine = dev.prepared.get(key)
+    if combine is None:  # the second kernel of the same program
+        combine = dev.prepared[key] = runtime.cl.Kernel(k.program, "arg_combine")
+        combine.set_scalar_arg_dtypes([None, None, None, _I64])
+    pval = dev.alloc((A * P,), data.dtype)
+    pidx = dev.alloc((A * P,), np.dtype("int64"))
+    dev.launch(k, (A * P,), None, pval.buf, pidx.buf, data.buf, K, P, kchunk)
+    dev.launch(combine, (A,), None, out.buf, pval.buf, pidx.buf, P)
+    return out
 
 
 def gemm(dev: Device, c: CLArray, a: CLArray, b: CLArray, batch: int, M: int, N: int, K: int, ta: bool, tb: bool

@@ -10,7 +10,7 @@ import numpy as np
 
 from mxplug.ops.reduce import reduced_axes, reduced_shape
 
-from ..codegen import Reduction, View, arg_match, arg_reduce, c_strides, copy_view, reduce_axk, whole
+from ..codegen import Reduction, View, arg_lanes, arg_match, arg_reduce, c_strides, copy_view, reduce_axk, whole
 from ..runtime import CLArray
 
 _FLOAT_MIN = {"float16": "-INFINITY", "float32": "-INFINITY", "float64": "-INFINITY",
@@ -139,6 +139,11 @@ def _long_arg_reduce(out: CLArray, data: CLArray, A: int, K: int, B: int, op: st
     return reduce_axk(dev, out, firsts, A, P, B, _extremum("min", i64), "long", count=0)
 
 
+def _same(dtype: np.dtype) -> str:
+    """Equal values for arg reductions (NaN equals NaN: among NaNs the first position wins)."""
+    return "(v == best) || (isnan(v) && isnan(best))" if dtype.kind == "f" else "(v == best)"
+
+
 def arg_reduction(op: str):
     from mxplug.ops.reduce import _arg_shape
 
@@ -151,6 +156,9 @@ def arg_reduction(op: str):
             ax = axis % data.ndim
             A, K, B = math.prod(data.shape[:ax]), data.shape[ax], math.prod(data.shape[ax + 1:])
         if K >= ARG_SPLIT_MIN and data.dtype.itemsize >= 4:
+            if B == 1 and dev.is_cpu:  # contiguous rows: one vectorised pass
+                cmp = ">" if op == "argmax" else "<"
+                return arg_lanes(dev, out, data, A, K, cmp, _better(op, data.dtype), _same(data.dtype))
             return _long_arg_reduce(out, data, A, K, B, op)
         return arg_reduce(dev, out, data, A, K, B, _better(op, data.dtype))
 
