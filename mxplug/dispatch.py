@@ -157,8 +157,12 @@ def explain(op: str, ctx, dtype="float32") -> str:
         return f"{head}: no kernel; " + _missing_message(schema.name, ctx, dtype)
     others = [e for e in candidates if e is not entry]
     tail = "".join(f"\n  also: plugin '{e.plugin}' (priority {e.priority}), dtypes {_dtypes(e)}" for e in others)
+    # A kernel that chooses among strategies (host BLAS or a device GEMM, tiny inputs on the host...) says how.
+    describe_strategy = getattr(entry.fn, "mxplug_explain", None)
+    note = describe_strategy(ctx, dtype) if callable(describe_strategy) else None
+    how = f"\n  how: {note}" if note else ""
     return (f"{head}: kernel from plugin '{entry.plugin}' on backend '{backend.name}' "
-            f"(priority {entry.priority}), dtypes {_dtypes(entry)}{tail}")
+            f"(priority {entry.priority}), dtypes {_dtypes(entry)}{how}{tail}")
 
 
 def _dtypes(entry: KernelEntry) -> str:

@@ -17,8 +17,7 @@ RNG = np.random.default_rng(11)
 
 @pytest.fixture
 def dev(backend):
-    d = backend.device(0)
-    d.queue  # open it: host_memory is known once the device has opened
+    d = backend.device(0).open()  # host_memory is known once the device has opened
     if not d.host_memory:
         pytest.skip(f"{d.name} has no host-mapped memory (not a host-unified CPU device): kernels only")
     return d
@@ -152,3 +151,45 @@ def test_autograd_through_host_ops(ctx, dev):
     y.backward()
     xs = np.array([0.5, -1.0, 2.0])
     assert_almost_equal(x.grad.asnumpy(), 2 * xs + np.cos(xs), rtol=1e-5)
+
+
+def test_explain_says_how_tiny_operators_run(ctx, dev):
+    from mxplug_opencl.kernels import host_ops
+
+    said = mx.explain("broadcast_add", ctx, "float32")
+    assert "kernel from plugin 'opencl'" in said
+    assert f"up to {host_ops.HOST_MAX_ELEMENTS} elements run on the host" in said
+    previous = host_ops.set_small_ops_strategy("kernel")
+    try:
+        assert "a generated kernel at every size (MXPLUG_OPENCL_SMALL_OPS=kernel)" in mx.explain("exp", ctx)
+    finally:
+        host_ops.set_small_ops_strategy(previous)
+    assert "how:" not in mx.explain("sum", ctx)  # one strategy only: nothing to add
+
+
+def test_explain_says_how_dot_runs(ctx, dev):
+    from mxplug_opencl.kernels.linalg import set_dot_strategy
+
+    assert "NumPy's BLAS on the mapped buffers" in mx.explain("dot", ctx)
+    previous = set_dot_strategy("kernel")
+    try:
+        assert "the tiled OpenCL GEMM kernel (MXPLUG_OPENCL_DOT=kernel)" in mx.explain("batch_dot", ctx)
+    finally:
+        set_dot_strategy(previous)
+
+
+def test_a_device_whose_mapping_fails_the_check_runs_kernels_only(monkeypatch):
+    from mxplug_opencl import runtime
+    from mxplug_opencl.kernels.elemwise import binary_kernel
+
+    devices, reason = runtime.probe()
+    assert devices, reason
+    fresh = devices[0]  # a Device object of its own (the backend's is already open)
+    monkeypatch.setattr(fresh, "_host_mapping_works", lambda queue, small: False)
+    fresh.open()
+    assert not fresh.host_memory and not fresh.host_ops and fresh.pool_stats()["small_active"] == 0
+    a = fresh.upload(np.arange(4, dtype=np.float32))
+    assert a.host is None and a._buf is not None  # an ordinary buffer, uploaded
+    out = binary_kernel("add")(a, a)
+    assert out._buf is not None and out.host is None
+    np.testing.assert_array_equal(fresh.download(out), [0, 2, 4, 6])

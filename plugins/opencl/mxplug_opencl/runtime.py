@@ -134,42 +134,47 @@ class Device:
     # -- lazily opened context -------------------------------------------------------------------------------
     def _open(self) -> None:
         with self._open_lock:
-            if self._queue is None:
-                from pyopencl.tools import ImmediateAllocator, MemoryPool
+            if self._queue is not None:
+                return
+            from pyopencl.tools import ImmediateAllocator, MemoryPool
 
-                ctx = cl.Context([self.cl_device])
-                queue = cl.CommandQueue(ctx)
-                self._pool = MemoryPool(ImmediateAllocator(queue))
-                if self.is_cpu and self.unified_memory:
-                    flags = cl.mem_flags.READ_WRITE | cl.mem_flags.ALLOC_HOST_PTR
-                    self._small_pool = MemoryPool(ImmediateAllocator(queue, flags))
-                    self._ctx, self._queue = ctx, queue
-                    if self._host_mapping_works():
-                        self.host_memory = True
-                    else:
-                        self._small_pool = None
-                        self._mapped.clear()
-                self._ctx, self._queue = ctx, queue
-                from .kernels import host_ops
+            from .kernels import host_ops
 
-                self.host_ops = self.host_memory and host_ops.strategy() == "host"
+            ctx = cl.Context([self.cl_device])
+            queue = cl.CommandQueue(ctx)
+            small = None
+            if self.is_cpu and self.unified_memory:
+                flags = cl.mem_flags.READ_WRITE | cl.mem_flags.ALLOC_HOST_PTR
+                small = MemoryPool(ImmediateAllocator(queue, flags))
+                if not self._host_mapping_works(queue, small):
+                    small = None
+                    self._mapped.clear()
+            self._ctx, self._pool, self._small_pool = ctx, MemoryPool(ImmediateAllocator(queue)), small
+            self.host_memory = small is not None
+            self.host_ops = self.host_memory and host_ops.strategy() == "host"
+            self._queue = queue  # last: a thread that finds the queue set finds everything else set too
 
-    def _host_mapping_works(self) -> bool:
+    def _host_mapping_works(self, queue: Any, small: Any) -> bool:
         """Whether the host sees the device's writes to a mapped small buffer, and the device the host's,
         without further map calls (true on CPU runtimes whose buffers are host memory; checked, not assumed)."""
         try:
-            a = self._small_alloc(64)
-            b = self._small_alloc(64)
-            ha, hb = self._mapped[a.int_ptr][:64], self._mapped[b.int_ptr][:64]
+            a, b = small.allocate(64), small.allocate(64)
+            ha, hb = self._map(queue, a)[:64], self._map(queue, b)[:64]
             ha[:] = np.arange(64, dtype=np.uint8)
-            cl.enqueue_copy(self._queue, b, a, byte_count=64)  # device reads the host's bytes, writes b
-            self._queue.finish()
+            cl.enqueue_copy(queue, b, a, byte_count=64)  # the device reads the host's bytes and writes b
+            queue.finish()
             ok = bool((hb == np.arange(64, dtype=np.uint8)).all())
-            cl.enqueue_fill_buffer(self._queue, a, np.uint8(7), 0, 64)
-            self._queue.finish()
+            cl.enqueue_fill_buffer(queue, a, np.uint8(7), 0, 64)  # the device writes, the host reads
+            queue.finish()
             return ok and bool((ha == 7).all())
         except Exception:  # any failure means: no host mapping on this device, kernels only
             return False
+    def open(self) -> Device:
+        """Open the device now (its context, queue and pools; what `host_memory` says is known from then on)."""
+        if self._queue is None:
+            self._open()
+        return self
+
     @property
     def context(self) -> Any:
         if self._ctx is None:
@@ -238,15 +243,19 @@ class Device:
     def _small_alloc(self, nbytes: int) -> Any:
         """A buffer of the host-mapped small pool; a buffer new to the pool is mapped once, for its lifetime."""
         buf = self._small_pool.allocate(nbytes)
-        handle = buf.int_ptr
-        if handle not in self._mapped:
-            # Map the whole underlying allocation (the pool serves several sizes from one bin); the map keeps the
-            # cl_mem alive, so a handle is never reused for another buffer while it is in this table.
-            size = buf.get_info(cl.mem_info.SIZE)
-            flags = cl.map_flags.READ | cl.map_flags.WRITE
-            self._mapped[handle], _ = cl.enqueue_map_buffer(self._queue, buf, flags, 0, (size,), np.uint8,
-                                                           is_blocking=True)
+        if buf.int_ptr not in self._mapped:
+            self._map(self._queue, buf)
         return buf
+
+    def _map(self, queue: Any, buf: Any) -> np.ndarray:
+        """Map a small-pool buffer for good and record its bytes under its cl_mem handle. The whole underlying
+        allocation is mapped (the pool serves several sizes from one bin); the map keeps the cl_mem alive, so a
+        handle is never reused for another buffer while it is in the table."""
+        size = buf.get_info(cl.mem_info.SIZE)
+        flags = cl.map_flags.READ | cl.map_flags.WRITE
+        raw, _ = cl.enqueue_map_buffer(queue, buf, flags, 0, (size,), np.uint8, is_blocking=True)
+        self._mapped[buf.int_ptr] = raw
+        return raw
 
     def host_view(self, arr: CLArray) -> np.ndarray | None:
         """NumPy's view of `arr`'s memory where the host can reach it (host-only or in the mapped small pool),

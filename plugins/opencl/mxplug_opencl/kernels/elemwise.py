@@ -264,5 +264,7 @@ def make_kernels() -> dict:
         table[scal] = scalar_kernel(base, reflected=False)
         if rscal is not None:
             table[rscal] = scalar_kernel(base, reflected=True)
+    for fn in table.values():  # every one of these may run tiny inputs on the host: `mx.explain` says so
+        fn.mxplug_explain = host_ops.explain
     table.update({"clip": clip, "where": where, "add_n": add_n})
     return table

@@ -86,3 +86,17 @@ def run(dev: Device, op: str, inputs: Sequence[CLArray], **attrs: Any) -> CLArra
     if res.base is not None or not res.flags.c_contiguous or any(res is v for v in views):
         res = np.array(res, order="C", copy=True)  # the result owns its memory: never an input's
     return CLArray.on_host(res, dev)
+
+
+def explain(ctx: Any, dtype: np.dtype) -> str | None:
+    """`mx.explain`'s note for an elementwise kernel on `ctx`: whether tiny inputs run on the host there."""
+    from .. import BACKEND
+
+    dev = BACKEND.device_named(str(ctx)).open()
+    if dev.host_ops:
+        return (f"inputs and outputs of up to {HOST_MAX_ELEMENTS} elements run on the host (the NumPy plugin's "
+                "body over the device's host-mapped memory; MXPLUG_OPENCL_SMALL_OPS=kernel turns this off), "
+                "larger ones as a generated kernel")
+    why = ("MXPLUG_OPENCL_SMALL_OPS=kernel" if dev.host_memory
+           else "the device's memory is not host-mapped")
+    return f"a generated kernel at every size ({why})"

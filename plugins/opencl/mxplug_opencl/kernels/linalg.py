@@ -95,5 +95,19 @@ def batch_dot(lhs: CLArray, rhs: CLArray, *, transpose_a, transpose_b) -> CLArra
     return matmul(out, lhs, rhs, batch, M, N, K, transpose_a, transpose_b)
 
 
+def explain(ctx, dtype) -> str:
+    """`mx.explain`'s note for dot/batch_dot on `ctx`: which product strategy runs there."""
+    from .. import BACKEND
+
+    dev = BACKEND.device_named(str(ctx))
+    if _use_host(dev):
+        return (f"NumPy's BLAS on the mapped buffers (MXPLUG_OPENCL_DOT={_strategy}; 'kernel' runs the tiled "
+                "OpenCL GEMM instead)")
+    return f"the tiled OpenCL GEMM kernel (MXPLUG_OPENCL_DOT={_strategy})"
+
+
+dot.mxplug_explain = batch_dot.mxplug_explain = explain
+
+
 def make_kernels() -> dict:
     return {"dot": dot, "batch_dot": batch_dot}
