@@ -156,6 +156,10 @@ CONV_CASES = [  # data shape, filters, kernel, stride, pad, dilate, groups
     ((1, 2, 1, 4), 3, (3, 3), (1, 1), (2, 1), (2, 1), 1),  # rows 0 and 2 of the kernel meet only padding
     ((2, 3, 4, 4), 2, (1, 1), (2, 1), (1, 1), (1, 1), 1),  # 1x1 with padding: zero border columns
     ((2, 3, 4, 4), 2, (1, 1), (1, 1), (1, 1), (1, 1), 1),  # padding beyond the kernel: dY is cropped for dX
+    # 2-D, stride 1, one group, more than twice as many filters as channels, small images: dX by the flat
+    # col2im (dY's rows padded to the padded input's width)
+    ((2, 2, 7, 9), 5, (3, 2), (1, 1), (1, 2), (2, 1), 1),  # dilated taps spill across padded rows
+    ((3, 1, 6, 5), 3, (2, 3), (1, 1), (0, 0), (1, 2), 1),
 ]
 CONV_IDS = [f"{len(c[2])}d-k{c[2]}-s{c[3]}-p{c[4]}-d{c[5]}-g{c[6]}-f{c[1]}".replace(" ", "") for c in CONV_CASES]
 

@@ -239,6 +239,10 @@ def make_kernels(xp) -> dict:
         f, g = w.shape[0], geo.groups
         n = dy.shape[0]
         padded = tuple(s + a + b for s, a, b in zip(x_shape[2:], geo.pad_lo, geo.pad_hi, strict=True))
+        if (g == 1 and len(padded) == 2 and geo.stride == (1, 1) and cache_block
+                and prod(geo.kernel) * x_shape[1] * n * geo.out[0] * padded[1] * dy.dtype.itemsize
+                <= min(4 * cache_block, (workspace or 1 << 30) << 20)):
+            return flat_col2im(dy, w, x_shape, geo, padded)
         dxpad = xp.zeros((n, x_shape[1], *padded), dy.dtype)
         wt = w.reshape(g, f // g, -1).swapaxes(-1, -2)
         dyg = dy.reshape(n, g, f // g, -1)
@@ -251,6 +255,27 @@ def make_kernels(xp) -> dict:
             for i, sl in enumerate(slices):
                 target[sl] += cols[:, :, i]
         return crop(dxpad, geo.pad_lo, x_shape[2:])
+
+    def flat_col2im(dy, w, x_shape, geo: Geometry, padded):
+        """2-D stride-1 data gradient for small images: one GEMM over the batch with dY's rows padded to the
+        padded input width, so that each tap's scatter is one contiguous add per (channel, image) plane
+        (col2im's 8-wide strided adds cost ~1 ms more on LeNet's conv2)."""
+        n, f = dy.shape[:2]
+        c = x_shape[1]
+        (kh, kw), (dh, dw), (oh, ow), (ph, pw) = geo.kernel, geo.dilate, geo.out, padded
+        dyp = xp.zeros((f, n, oh, pw), dy.dtype)
+        dyp[..., :ow] = dy.transpose(1, 0, 2, 3)
+        wt = w.reshape(f, c, kh * kw).transpose(2, 1, 0).reshape(kh * kw * c, f)
+        length = oh * pw
+        cols = xp.matmul(wt, dyp.reshape(f, -1)).reshape(kh * kw, c * n, length)
+        flat = xp.zeros((c * n, ph * pw + (kw - 1) * dw), dy.dtype)  # the tail takes zero-valued spill only
+        for i in range(kh):
+            for j in range(kw):
+                at = i * dh * pw + j * dw
+                flat[:, at:at + length] += cols[i * kw + j]
+        dxpad = flat[:, :ph * pw].reshape(c, n, ph, pw).transpose(1, 0, 2, 3)
+        (lo_h, lo_w), (h, wd) = geo.pad_lo, x_shape[2:]
+        return xp.ascontiguousarray(dxpad[:, :, lo_h:lo_h + h, lo_w:lo_w + wd])
 
     def bias_grad(dy, no_bias: bool):
         if no_bias:
