@@ -10,7 +10,7 @@ import mxplug as mx
 from mxplug import registry
 from mxplug.base import IndexingError, ShapeError
 from mxplug.dispatch import backends_with_kernel
-from mxplug.testing import assert_almost_equal
+from mxplug.testing import assert_almost_equal, check_numeric_gradient
 from mxplug.testing.cases import cases_for, check_case
 
 from .conftest import REASON
@@ -406,6 +406,23 @@ def test_pad(ctx, mode):
     np.testing.assert_array_equal(got, want)
 
 
+@pytest.mark.parametrize("mode", ["constant", "edge", "reflect"])
+@pytest.mark.parametrize("width", [(0, 0, 0, 0, 1, 2, 3, 1), (0, 0, 0, 0, 2, 0, 0, 3), (0, 0, 0, 0, 2, 2, 3, 1, 0, 2)])
+def test_pad_gradient_on_the_device(ctx, mode, width):
+    shape = (2, 2, 4, 5) if len(width) == 8 else (1, 2, 4, 5, 3)
+    x = RNG.normal(size=shape)
+    with mx.fallback("error"):  # Pad's gradient, _pad_backward, runs on the device
+        check_numeric_gradient(lambda a: mx.nd.pad(a, mode=mode, pad_width=width), [x], ctx=ctx, rtol=1e-4)
+        g = RNG.normal(size=tuple(n + width[2 * i] + width[2 * i + 1] for i, n in enumerate(shape)))
+        got = mx.nd._pad_backward(nd(g, ctx), mode=mode, pad_width=width).asnumpy()
+    # The truth: the adjoint of NumPy's pad, column by column of the identity.
+    pairs = list(zip(width[::2], width[1::2], strict=True))
+    basis = np.eye(x.size).reshape(x.size, *shape)
+    padded = np.stack([np.pad(b, pairs, mode=mode) for b in basis]).reshape(x.size, -1)
+    want = (padded @ g.reshape(-1)).reshape(shape)
+    assert_almost_equal(got, want, rtol=1e-12, atol=1e-12)
+
+
 def test_depth_space_roundtrip(ctx):
     x = RNG.normal(size=(1, 8, 2, 3)).astype(np.float32)
     a = nd(x, ctx)
@@ -448,6 +465,48 @@ def test_pick(ctx, axis, keepdims, mode):
     np.testing.assert_array_equal(got, want if keepdims else want.squeeze(axis))
 
 
+@pytest.mark.parametrize("mode", ["clip", "wrap", "raise"])
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_take_gradient_adds_repeated_indices_on_the_device(ctx, mode, axis, dtype):
+    x = RNG.normal(size=(3, 4, 5))
+    n = x.shape[axis]
+    idx = np.array([[0, 2, 2], [n - 1, 0, 2]], np.float32) if mode == "raise" else np.array([[0, -1, 2], [2, 9, 2]],
+                                                                                            np.float32)
+    g = RNG.normal(size=x.shape[:axis % 3] + idx.shape + x.shape[axis % 3 + 1:])
+    with mx.fallback("error"):  # the gradient runs on the device, not through the CPU
+        got = mx.nd._backward_take(nd(g, ctx, dtype), nd(idx, ctx), axis=axis, mode=mode, shape=x.shape).asnumpy()
+    i = idx.astype(np.int64)
+    i = i % n if mode == "wrap" else np.clip(i, 0, n - 1)
+    want = np.zeros(x.shape)  # the float64 truth, one add per index in order
+    ax = axis % 3
+    for j, k in enumerate(i.reshape(-1)):
+        src = np.take(g.reshape(x.shape[:ax] + (-1,) + x.shape[ax + 1:]), j, axis=ax)
+        np.moveaxis(want, ax, 0)[k] += src
+    assert got.dtype == np.dtype(dtype)
+    assert_almost_equal(got, want, rtol=1e-6 if dtype == "float32" else 1e-12, atol=1e-6)
+    with mx.fallback("error"):
+        check_numeric_gradient(lambda a: mx.nd.take(a, nd(idx, ctx), axis=axis, mode=mode), [x], ctx=ctx, rtol=1e-4)
+
+
+@pytest.mark.parametrize("axis", [0, 1, -1])
+@pytest.mark.parametrize("mode", ["clip", "wrap"])
+def test_pick_gradient_on_the_device(ctx, axis, mode):
+    x = RNG.normal(size=(3, 4, 5))
+    shape = tuple(s for i, s in enumerate(x.shape) if i != axis % 3)
+    idx = RNG.integers(-2, 7, shape).astype(np.float32)
+    with mx.fallback("error"):
+        check_numeric_gradient(lambda a: mx.nd.pick(a, nd(idx, ctx), axis=axis, mode=mode), [x], ctx=ctx, rtol=1e-4)
+        g = RNG.normal(size=shape)
+        got = mx.nd._backward_pick(nd(g, ctx, "float64"), nd(idx, ctx), axis=axis, mode=mode, shape=x.shape)
+    n = x.shape[axis]
+    i = idx.astype(np.int64)
+    i = np.clip(i, 0, n - 1) if mode == "clip" else i % n
+    want = np.zeros(x.shape)
+    np.put_along_axis(want, np.expand_dims(i, axis), np.expand_dims(g, axis), axis=axis)
+    np.testing.assert_array_equal(got.asnumpy(), want)
+
+
 @pytest.mark.parametrize("dtype", ["float32", "int32"])
 def test_one_hot(ctx, dtype):
     idx = np.array([[0, 2], [5, -1]], dtype=np.float32)
@@ -465,6 +524,20 @@ def test_gather_nd(ctx):
     np.testing.assert_array_equal(got, x[idx[0], idx[1]])
     with pytest.raises(IndexingError):
         mx.nd.gather_nd(nd(x, ctx), nd(np.array([[5], [0]], np.int32), ctx))
+
+
+def test_gather_nd_gradient_adds_repeats_on_the_device(ctx):
+    x = RNG.normal(size=(3, 4, 2))
+    idx = np.array([[0, 2, -1, 0], [1, 3, 0, 1]], dtype=np.int32)  # (0, 1) twice: its rows add up
+    with mx.fallback("error"):
+        check_numeric_gradient(lambda a: mx.nd.gather_nd(a, nd(idx, ctx)), [x], ctx=ctx, rtol=1e-4)
+        g = RNG.normal(size=(4, 2))
+        got = mx.nd._backward_gather_nd(nd(g, ctx), nd(idx, ctx), shape=x.shape).asnumpy()
+        with pytest.raises(IndexingError, match="index 4 is out of bounds for axis 1"):
+            mx.nd._backward_gather_nd(nd(g[:1], ctx), nd(np.array([[0], [4]], np.int32), ctx), shape=x.shape)
+    want = np.zeros(x.shape)
+    np.add.at(want, (idx[0], idx[1]), g)
+    assert_almost_equal(got, want, rtol=1e-12, atol=1e-12)
 
 
 # -- dot, both strategies ------------------------------------------------------------------------------------

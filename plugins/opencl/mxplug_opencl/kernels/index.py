@@ -1,4 +1,6 @@
-"""Gathers driven by index arrays (take, pick, one_hot, gather_nd, batch_take): one small template each.
+"""Gathers driven by index arrays (take, pick, one_hot, gather_nd, batch_take): one small template each; and the
+gradients of take, pick and gather_nd, which scatter back (`_backward_take`, `_backward_pick`,
+`_backward_gather_nd`).
 
 Indices arrive in any dtype and are truncated toward zero (MXNet casts them). `take`'s clip and wrap modes
 are applied in the kernel; the checks that raise (take's mode='raise', gather_nd's range) read the indices on
@@ -34,6 +36,30 @@ __kernel void gather(__global ${u}* out, __global const ${u}* a, __global const 
     k = k < 0 ? 0 : (k >= N ? N - 1 : k);
 % endif
     out[pj * Q + q] = a[(p * N + k) * Q + q];
+}
+""")
+
+# The gradients: out = zeros((P, N, Q)), then g's values sent back to the positions the gather read. Work-item
+# (p, q) owns column (p, :, q) of out, so repeated indices add up without atomics, in index order (the order the
+# reference adds them in), accumulated in the compute type.
+_SCATTER_BACK = Template("""
+__kernel void scatter_back(__global ${t}* out, __global const ${t}* g, __global const ${it}* ind, long J, long N,
+                           long Q)
+{
+    long p = get_global_id(0);
+    long q = get_global_id(1);
+    __global ${t}* col = out + p * N * Q + q;
+    for (long n = 0; n < N; n++)
+        col[n * Q] = 0;
+    for (long j = 0; j < J; j++) {
+        long k = (long)ind[${index_at}];
+% if mode == "wrap":
+        k = ((k % N) + N) % N;
+% else:
+        k = k < 0 ? 0 : (k >= N ? N - 1 : k);
+% endif
+        col[k * Q] = (${t})((${w})col[k * Q] + (${w})g[(p * J + j) * Q + q]);
+    }
 }
 """)
 
@@ -73,6 +99,62 @@ def _gather(dev, out: CLArray, a: CLArray, ind: CLArray, P: int, J: int, N: int,
 
     dev.launch(dev.kernel(key, render), (P * J, Q), None, out.buf, a.buf, ind.buf, J, N, Q)
     return out
+
+
+def _scatter_back(dev, out: CLArray, g: CLArray, ind: CLArray, P: int, J: int, N: int, Q: int, mode: str,
+                  index_at: str) -> CLArray:
+    t, it = CTYPES[g.dtype.name], CTYPES[ind.dtype.name]
+    w = dev.compute_type(g.dtype) if g.dtype.kind == "f" else t
+    key = ("scatter_back", t, it, w, mode, index_at)
+
+    def render():
+        src = _SCATTER_BACK.render(t=t, it=it, w=w, mode=mode, index_at=index_at)
+        return src, "scatter_back", [None] * 3 + [_I64] * 3
+
+    if out.size:
+        dev.launch(dev.kernel(key, render), (P, Q), None, out.buf, g.buf, ind.buf, J, N, Q)
+    return out
+
+
+def backward_take(ograd: CLArray, indices: CLArray, *, axis, mode, shape) -> CLArray:
+    dev = ograd.device
+    shape = tuple(shape)
+    ax = axis % len(shape)
+    N = shape[ax]
+    if mode == "raise" or N == 0:
+        _check_range("_backward_take", indices, N, ax, 0, f" (mode='{mode}')")
+    P, Q = math.prod(shape[:ax]), math.prod(shape[ax + 1:])
+    out = dev.alloc(shape, ograd.dtype)
+    return _scatter_back(dev, out, ograd, indices, P, indices.size, N, Q, "wrap" if mode == "wrap" else "clip", "j")
+
+
+def backward_pick(ograd: CLArray, index: CLArray, *, axis, mode, shape) -> CLArray:
+    dev = ograd.device
+    shape = tuple(shape)
+    ax = axis % len(shape)
+    P, N, Q = math.prod(shape[:ax]), shape[ax], math.prod(shape[ax + 1:])
+    out = dev.alloc(shape, ograd.dtype)
+    # One index per (p, q): the "loop" over j has one step, reading index and gradient at (p, q).
+    return _scatter_back(dev, out, ograd, index, P, 1, N, Q, mode, "p * Q + q")
+
+
+def backward_gather_nd(data: CLArray, indices: CLArray, *, shape) -> CLArray:
+    """The gradient of gather_nd: zeros of `shape` with each gathered row of `data` added back where it came
+    from (repeats add up). The row numbers are computed on the host, where the range check reads the indices."""
+    dev = data.device
+    shape = tuple(shape)
+    M = indices.shape[0]
+    idx = dev.download(indices).astype(np.int64).reshape(M, -1)
+    for k in range(M):
+        bad = (idx[k] < -shape[k]) | (idx[k] >= shape[k])
+        if bad.any():
+            raise IndexingError(f"operator '_backward_gather_nd': index {int(idx[k][bad][0])} is out of bounds for "
+                                f"axis {k} with size {shape[k]}")
+    idx = np.where(idx < 0, idx + np.array(shape[:M]).reshape(-1, 1), idx)
+    rows = dev.upload(np.ravel_multi_index(tuple(idx), shape[:M]) if M else np.zeros(idx.shape[1], np.int64))
+    out = dev.alloc(shape, data.dtype)
+    return _scatter_back(dev, out, data, rows, 1, rows.size, math.prod(shape[:M]), math.prod(shape[M:]), "clip",
+                         "j")
 
 
 def _check_range(op: str, ind: CLArray, n: int, axis: int, low: int, note: str = "") -> None:
@@ -154,4 +236,6 @@ def gather_nd(data: CLArray, indices: CLArray) -> CLArray:
 
 
 def make_kernels() -> dict:
-    return {"take": take, "pick": pick, "batch_take": batch_take, "one_hot": one_hot, "gather_nd": gather_nd}
+    return {"take": take, "pick": pick, "batch_take": batch_take, "one_hot": one_hot, "gather_nd": gather_nd,
+            "_backward_take": backward_take, "_backward_pick": backward_pick,
+            "_backward_gather_nd": backward_gather_nd}

@@ -10,8 +10,8 @@ from mxplug.ops import TensorSpec, rules
 from mxplug.ops import shape as shape_rules
 from mxplug.ops.index import slice_axis_key, slice_key, slice_like_key
 
-from ..codegen import View, broadcast_view, c_strides, copy_view, fill_view, sliced_view, whole
-from ..runtime import CLArray
+from ..codegen import View, broadcast_view, c_strides, copy_view, fill_view, map_strided, sliced_view, whole
+from ..runtime import CTYPES, CLArray
 
 
 def _specs(op: str, attrs: dict, *inputs: CLArray) -> list[TensorSpec]:
@@ -251,6 +251,41 @@ def _all(n: int) -> list[slice]:
     return [slice(None)] * n
 
 
+def pad_backward(data: CLArray, *, mode, pad_width) -> CLArray:
+    """The gradient of Pad, one padded axis at a time (as the reference): the core of the gradient, plus for
+    edge and reflect what each padded element copied, added back onto its source."""
+    out = data
+    for ax, (before, after) in enumerate(shape_rules.pad_pairs("_pad_backward", pad_width, data.shape)):
+        if before or after:
+            out = _unpad_axis(out, ax, before, after, mode)
+    return data.device.duplicate(data) if out is data else out
+
+
+def _unpad_axis(g: CLArray, ax: int, before: int, after: int, mode: str) -> CLArray:
+    dev = g.device
+    n = g.shape[ax] - before - after
+    shape = g.shape[:ax] + (n,) + g.shape[ax + 1:]
+    core = dev.alloc(shape, g.dtype)
+    full = whole(g)
+    src, _ = sliced_view(full, g.shape, [*_all(ax), slice(before, before + n)])
+    copy_view(dev, whole(core), src, shape)
+    if mode == "constant" or not core.size:
+        return core
+    if mode == "edge":  # every padded element copied the first or the last element
+        adds = [(slice(0, 1), slice(j, j + 1)) for j in range(before)]
+        adds += [(slice(n - 1, n), slice(before + n + j, before + n + j + 1)) for j in range(after)]
+    else:  # reflect: padded element before-1-j copied element j+1; after-pad element n+j copied n-2-j
+        adds = [(slice(1, before + 1), slice(before - 1, None, -1))] if before else []
+        if after:
+            adds.append((slice(n - 1 - after, n - 1), slice(before + n + after - 1, before + n - 1, -1)))
+    w = dev.compute_type(g.dtype) if g.dtype.kind == "f" else CTYPES[g.dtype.name]
+    for dst, src in adds:  # in place: each element of the destination reads itself and its source, then writes
+        d_view, d_shape = sliced_view(whole(core), shape, [*_all(ax), dst])
+        s_view, _ = sliced_view(full, g.shape, [*_all(ax), src])
+        map_strided(dev, d_view, d_shape, [("a", d_view, w), ("b", s_view, w)], "a + b")
+    return core
+
+
 def make_kernels() -> dict:
     table: dict = {op: reshaping(op) for op in ("Reshape", "reshape_like", "Flatten", "expand_dims", "squeeze")}
     table.update({op: broadcasting(op) for op in ("broadcast_to", "broadcast_axis", "broadcast_like")})
@@ -258,7 +293,7 @@ def make_kernels() -> dict:
     table.update({
         "transpose": transpose, "SwapAxis": swapaxis, "reverse": reverse,
         "depth_to_space": depth_to_space, "space_to_depth": space_to_depth,
-        "tile": tile, "repeat": repeat, "Pad": pad,
+        "tile": tile, "repeat": repeat, "Pad": pad, "_pad_backward": pad_backward,
         "slice": slice_, "_slice_view": slice_view, "slice_axis": slice_axis, "slice_like": slice_like,
         "_slice_assign": slice_assign, "_slice_assign_scalar": slice_assign_scalar,
         "Concat": concat, "stack": stack,
