@@ -305,3 +305,20 @@ def test_iteration_and_len():
     assert len(rows) == 3
     for r, want in zip(rows, BASE, strict=True):
         np.testing.assert_array_equal(r.asnumpy(), want)
+
+
+def test_whole_array_assignment_of_a_like_array_copies_without_aliasing():
+    # `x[:] = y` with y of x's shape, dtype and context takes the direct path (no key parsing): still a copy.
+    x = mx.nd.zeros((2, 3))
+    y = mx.nd.array(np.arange(6.0).reshape(2, 3))
+    x[:] = y
+    y += 100
+    np.testing.assert_array_equal(x.asnumpy(), np.arange(6.0).reshape(2, 3))
+    x[:] = mx.nd.array(np.ones((2, 3)), dtype="int32")  # another dtype: the general path casts
+    assert x.dtype == np.float32 and x.asnumpy().tolist() == [[1, 1, 1], [1, 1, 1]]
+    x[:] = mx.nd.array([7.0, 8.0, 9.0])  # broadcast: the general path
+    assert x.asnumpy().tolist() == [[7, 8, 9], [7, 8, 9]]
+    w = mx.nd.ones((2, 3))
+    w.attach_grad()
+    with mx.autograd.record(), pytest.raises(mx.base.AutogradError, match="already in a computational graph"):
+        w[:] = y

@@ -399,6 +399,9 @@ def _set_advanced(arr: NDArray, items: tuple[Item, ...], value: Any) -> None:
     _commit(arr, _scatter_set_nd(arr.detach(), v, _gather_indices(arr, key), shape=arr.shape))
 
 
+_ALL = slice(None)
+
+
 def setitem(arr: NDArray, key: Any, value: Any) -> None:
     """`arr[key] = value`, written into arr's memory (see the module's docstring).
 
@@ -408,6 +411,11 @@ def setitem(arr: NDArray, key: Any, value: Any) -> None:
     [[1.0, 0.0, 2.0], [1.0, 5.0, 2.0]]
     """
     _check_autograd(arr)
+    if (type(key) is slice and key == _ALL and type(value) is NDArray and value._ctx is arr._ctx
+            and value._data.shape == arr._data.shape and value._data.dtype == arr._data.dtype
+            and not (value._ag is not None and _RECORDING.get())):
+        _assign(arr, value)  # `x[:] = y` of a like array (an optimizer's update): no key to parse
+        return
     if arr.size == 0:
         return
     items = _expand(key, arr.ndim)

@@ -193,3 +193,18 @@ def test_a_device_whose_mapping_fails_the_check_runs_kernels_only(monkeypatch):
     out = binary_kernel("add")(a, a)
     assert out._buf is not None and out.host is None
     np.testing.assert_array_equal(fresh.download(out), [0, 2, 4, 6])
+
+
+def test_tiny_copies_and_writes_stay_on_the_host(ctx, dev):
+    w = mx.nd.ones((3, 4), ctx=ctx)  # device-filled, mapped
+    big = mx.nd.ones((5000, 4), ctx=ctx) * 2
+    r = (big.sum(axis=0) * 0.5)  # a queued kernel result feeding the write below
+    w[:] = w - 0.1 * r.reshape((1, 4))  # broadcast on the host, then a host copy into w's mapped memory
+    np.testing.assert_allclose(w.asnumpy(), np.full((3, 4), 1 - 0.1 * 5000), rtol=1e-6)
+    c = w.copy()
+    assert c._data._buf is None  # a host-only copy
+    c += 1
+    np.testing.assert_allclose(w.asnumpy(), np.full((3, 4), -499.0), rtol=1e-6)  # w untouched by c's change
+    np.testing.assert_allclose(c.asnumpy(), np.full((3, 4), -498.0), rtol=1e-6)
+    y = big * c.reshape((1, 12))[:, :4]  # kernels read the copy: its buffer is made then
+    np.testing.assert_allclose(y.asnumpy()[:2], np.full((2, 4), -996.0), rtol=1e-6)

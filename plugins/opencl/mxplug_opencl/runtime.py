@@ -324,7 +324,14 @@ class Device:
             cl.enqueue_copy(self.queue, dst.buf, src.buf, byte_count=n)
 
     def duplicate(self, src: CLArray, shape: tuple[int, ...] | None = None) -> CLArray:
-        """A copy of `src` (optionally with another shape of the same size)."""
+        """A copy of `src` (optionally with another shape of the same size); a tiny one made on the host where
+        tiny operators run there (kernels/host_ops.py)."""
+        if self.host_ops and src.nbytes <= SMALL_BYTES:
+            view = self.host_view(src)
+            if view is not None:
+                if src._buf is not None:
+                    self._queue.finish()
+                return CLArray.on_host(view.reshape(src.shape if shape is None else tuple(shape)).copy(), self)
         out = self.alloc(src.shape if shape is None else tuple(shape), src.dtype)
         self.copy_buffer(out, src)
         return out
