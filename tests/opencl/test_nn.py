@@ -17,7 +17,8 @@ from .conftest import REASON
 
 NATIVE = ("FullyConnected", "Convolution", "_backward_Convolution", "Pooling", "_backward_Pooling", "Activation",
           "LeakyReLU", "softmax", "log_softmax", "softmin", "SoftmaxOutput", "_backward_SoftmaxOutput", "BatchNorm",
-          "_backward_BatchNorm", "Dropout", "Embedding", "_backward_Embedding")
+          "_backward_BatchNorm", "Dropout", "Embedding", "_backward_Embedding", "LayerNorm", "_backward_LayerNorm",
+          "InstanceNorm", "_backward_InstanceNorm", "GroupNorm", "_backward_GroupNorm")
 RNG = np.random.default_rng(11)
 
 
@@ -234,6 +235,32 @@ def test_batch_norm(fix_gamma, use_global_stats, shape, axis):
     consistent(lambda data, gamma, beta, moving_mean, moving_var: mx.nd.BatchNorm(
         data, gamma, beta, moving_mean, moving_var, fix_gamma=fix_gamma, use_global_stats=use_global_stats,
         axis=axis, output_mean_var=True), args)
+
+
+# -- LayerNorm, InstanceNorm, GroupNorm ---------------------------------------------------------------------------
+AFFINE_NORM_CASES = [  # (operator, data shape, attributes, parameter length)
+    ("LayerNorm", (4, 5, 6), {"axis": -1}, 6), ("LayerNorm", (4, 5, 6), {"axis": 1}, 5),
+    ("LayerNorm", (3, 700), {"axis": -1, "eps": 1e-3}, 700),  # long rows: the column fold of the statistics
+    ("InstanceNorm", (2, 3, 4, 5), {}, 3), ("GroupNorm", (2, 6, 4, 5), {"num_groups": 3}, 3),
+    ("GroupNorm", (2, 4, 300), {"num_groups": 2, "eps": 1e-2}, 2),
+]
+
+
+@pytest.mark.parametrize("op, shape, attrs, n", AFFINE_NORM_CASES)
+def test_affine_norms(op, shape, attrs, n):
+    args = {"data": RNG.normal(size=shape) * 2 + 1, "gamma": RNG.normal(size=n), "beta": RNG.normal(size=n)}
+    extra = {} if op == "InstanceNorm" else {"output_mean_var": True}
+    consistent(lambda data, gamma, beta: getattr(mx.nd, op)(data, gamma, beta, **attrs, **extra), args)
+
+
+@pytest.mark.parametrize("op, shape, attrs, n", AFFINE_NORM_CASES[::2])
+def test_affine_norm_gradients_are_numeric_on_the_device(ctx, op, shape, attrs, n):
+    from mxplug.testing import check_numeric_gradient
+
+    x, g, b = RNG.normal(size=shape), RNG.normal(size=n), RNG.normal(size=n)
+    with mx.fallback("error"):
+        check_numeric_gradient(lambda *a: getattr(mx.nd, op)(*a, **attrs), [x, g, b], ctx=ctx, rtol=1e-4,
+                               atol=1e-6)
 
 
 @pytest.mark.parametrize("train", [True, False])
