@@ -365,7 +365,7 @@ def _smooth_l1_infer(attrs, data):
 @gradient("smooth_l1")
 def _smooth_l1_grad(F, attrs, inputs, outputs, ograds):
     x, s2 = inputs[0], attrs["scalar"] ** 2
-    inside = F.abs(x) <= 1.0 / s2
+    inside = F.abs(x) <= (math.inf if s2 == 0 else 1.0 / s2)  # σ = 0: all quadratic, gradient 0
     return [ograds[0] * (inside * (s2 * x) + (1 - inside) * F.sign(x))]
 
 

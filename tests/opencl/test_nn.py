@@ -18,7 +18,9 @@ from .conftest import REASON
 NATIVE = ("FullyConnected", "Convolution", "_backward_Convolution", "Pooling", "_backward_Pooling", "Activation",
           "LeakyReLU", "softmax", "log_softmax", "softmin", "SoftmaxOutput", "_backward_SoftmaxOutput", "BatchNorm",
           "_backward_BatchNorm", "Dropout", "Embedding", "_backward_Embedding", "LayerNorm", "_backward_LayerNorm",
-          "InstanceNorm", "_backward_InstanceNorm", "GroupNorm", "_backward_GroupNorm")
+          "InstanceNorm", "_backward_InstanceNorm", "GroupNorm", "_backward_GroupNorm", "L2Normalization",
+          "LinearRegressionOutput", "MAERegressionOutput", "LogisticRegressionOutput", "smooth_l1",
+          "softmax_cross_entropy")
 RNG = np.random.default_rng(11)
 
 
@@ -261,6 +263,39 @@ def test_affine_norm_gradients_are_numeric_on_the_device(ctx, op, shape, attrs, 
     with mx.fallback("error"):
         check_numeric_gradient(lambda *a: getattr(mx.nd, op)(*a, **attrs), [x, g, b], ctx=ctx, rtol=1e-4,
                                atol=1e-6)
+
+
+@pytest.mark.parametrize("mode, shape", [("instance", (3, 4, 5)), ("channel", (3, 4, 5)), ("spatial", (2, 3, 4, 5)),
+                                         ("instance", (6,)), ("instance", (2, 700))])
+def test_l2_normalization(mode, shape):
+    consistent(lambda data: mx.nd.L2Normalization(data, mode=mode, eps=1e-6), {"data": RNG.normal(size=shape)})
+
+
+# -- losses and regression outputs ------------------------------------------------------------------------------
+@pytest.mark.parametrize("op", ["LinearRegressionOutput", "MAERegressionOutput", "LogisticRegressionOutput"])
+def test_regression_outputs(op):
+    # Their gradients ignore the incoming one (MXNet): check_consistency compares them on every context.
+    args = {"data": RNG.normal(size=(4, 3)), "label": RNG.normal(size=(4, 3))}
+    consistent(lambda data, label: getattr(mx.nd, op)(data, label, grad_scale=0.5), args)
+
+
+@pytest.mark.parametrize("scalar", [1.0, 2.0, 0.0])
+def test_smooth_l1(scalar):
+    x = RNG.normal(size=(5, 6)) * 2
+    consistent(lambda data: mx.nd.smooth_l1(data, scalar=scalar), {"data": x})
+
+
+def test_softmax_cross_entropy_clips_labels(ctx):
+    x = RNG.normal(size=(5, 7)) * 3
+    label = np.array([0, 6, 9, -2, 3], np.float64)  # 9 and -2 clip to the last and first class
+    consistent(lambda data, label: mx.nd.softmax_cross_entropy(data, label), {"data": x, "label": label})
+    with mx.fallback("error"):
+        got = mx.nd.softmax_cross_entropy(mx.nd.array(x, ctx=ctx, dtype="float64"),
+                                          mx.nd.array(label, ctx=ctx, dtype="float64")).asnumpy()
+    z = x - x.max(1, keepdims=True)
+    idx = np.clip(label.astype(int), 0, 6)
+    want = (np.log(np.exp(z).sum(1)) - z[np.arange(5), idx]).sum()  # the float64 truth
+    assert_almost_equal(got, [want], rtol=1e-12)
 
 
 @pytest.mark.parametrize("train", [True, False])

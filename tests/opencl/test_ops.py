@@ -423,6 +423,26 @@ def test_pad_gradient_on_the_device(ctx, mode, width):
     assert_almost_equal(got, want, rtol=1e-12, atol=1e-12)
 
 
+@pytest.mark.parametrize("k, shape, axes", [(0, (4, 5), (0, 1)), (2, (4, 5), (0, 1)), (-2, (3, 4, 5), (2, 0)),
+                                          (1, (2, 3, 4), (-1, 1)), (0, (6,), (0, 1)), (-2, (3,), (0, 1))])
+def test_diag_and_its_gradient(ctx, k, shape, axes):
+    x = RNG.normal(size=shape)
+    a1, a2 = axes
+    with mx.fallback("error"):
+        got = mx.nd.diag(nd(x, ctx), k=k, axis1=a1, axis2=a2).asnumpy()
+        check_numeric_gradient(lambda a: mx.nd.diag(a, k=k, axis1=a1, axis2=a2), [x], ctx=ctx, rtol=1e-4)
+    want = np.diag(x, k) if x.ndim == 1 else np.diagonal(x, k, a1, a2)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_shape_and_size_arrays(ctx):
+    a = nd(np.zeros((2, 3, 4), np.float32), ctx)
+    with mx.fallback("error"):
+        s, n = mx.nd.shape_array(a), mx.nd.size_array(a)
+    assert s.context == ctx and s.dtype == np.int64 and s.asnumpy().tolist() == [2, 3, 4]
+    assert n.asnumpy().tolist() == [24]
+
+
 def test_depth_space_roundtrip(ctx):
     x = RNG.normal(size=(1, 8, 2, 3)).astype(np.float32)
     a = nd(x, ctx)

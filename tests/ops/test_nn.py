@@ -421,6 +421,16 @@ def test_smooth_l1(scalar):
     check_numeric_gradient(lambda a: nd.smooth_l1(a, scalar=scalar), [x])
 
 
+def test_smooth_l1_with_sigma_zero_is_zero():
+    # 1/σ² is infinite: every element takes the quadratic branch, 0.5·0·x² (MXNet 1.9.1 gives zeros too).
+    x = nd.array([-2.0, -0.5, 0.0, 0.3, 3.0], dtype="float64")
+    x.attach_grad()
+    with mx.autograd.record():
+        y = nd.smooth_l1(x, scalar=0.0)
+    y.backward()
+    assert y.asnumpy().tolist() == [0.0] * 5 and x.grad.asnumpy().tolist() == [0.0] * 5
+
+
 # -- Dropout -----------------------------------------------------------------------------------------------------------
 def test_dropout_is_identity_in_predict_mode():
     x = nd.array(np.random.default_rng(16).uniform(-1, 1, (5, 6)))

@@ -226,9 +226,10 @@ def _output_kernels(xp, quiet) -> dict:
 
     def smooth_l1(data, *, scalar):
         s2 = scalar * scalar
+        inv = math.inf if s2 == 0 else 1.0 / s2  # σ = 0: every element takes the quadratic branch (0), as MXNet
         a = xp.abs(data)
-        with quiet():  # scalar 0: 1/σ² is inf, every element takes the quadratic branch (0)
-            return xp.where(a > 1.0 / s2, a - 0.5 / s2, (0.5 * s2) * data * data)
+        with quiet():
+            return xp.where(a > inv, a - 0.5 * inv, (0.5 * s2) * data * data)
 
     return {
         "SoftmaxOutput": softmax_output,

@@ -6,6 +6,8 @@ output. Output shapes come from the operators' own inference rules, so they cann
 
 from __future__ import annotations
 
+import numpy as np
+
 from mxplug.ops import TensorSpec, rules
 from mxplug.ops import shape as shape_rules
 from mxplug.ops.index import slice_axis_key, slice_key, slice_like_key
@@ -251,6 +253,44 @@ def _all(n: int) -> list[slice]:
     return [slice(None)] * n
 
 
+def _diagonal_view(arr: CLArray, k: int, a1: int, a2: int) -> View:
+    """The k-th diagonal over (a1, a2) of `arr`, read as its other axes followed by the diagonal's index."""
+    st = c_strides(arr.shape)
+    rest = tuple(s for i, s in enumerate(st) if i not in (a1, a2))
+    return View(arr, max(0, -k) * st[a1] + max(0, k) * st[a2], (*rest, st[a1] + st[a2]))
+
+
+def diag(data: CLArray, *, k, axis1, axis2) -> CLArray:
+    dev = data.device
+    (spec,) = _specs("diag", {"k": k, "axis1": axis1, "axis2": axis2}, data)
+    out = dev.alloc(spec.shape, data.dtype)
+    if data.ndim == 1:  # the input laid on the k-th diagonal of a square of zeros
+        dev.fill(out, 0)
+        if data.size:
+            copy_view(dev, _diagonal_view(out, k, 0, 1), whole(data), data.shape)
+        return out
+    a1, a2, _ = shape_rules.diag_axes({"k": k, "axis1": axis1, "axis2": axis2}, data.shape)
+    copy_view(dev, whole(out), _diagonal_view(data, k, a1, a2), out.shape)
+    return out
+
+
+def diag_backward(data: CLArray, like: CLArray, *, k, axis1, axis2) -> CLArray:
+    """Zeros of like's shape with `data` written on the k-th diagonal over (axis1, axis2)."""
+    dev = data.device
+    a1, a2, _ = shape_rules.diag_axes({"k": k, "axis1": axis1, "axis2": axis2}, like.shape)
+    out = dev.fill(dev.alloc(like.shape, data.dtype), 0)
+    copy_view(dev, _diagonal_view(out, k, a1, a2), whole(data), data.shape)
+    return out
+
+
+def shape_array(data: CLArray) -> CLArray:
+    return data.device.upload(np.asarray(data.shape, dtype=np.int64).reshape(-1))
+
+
+def size_array(data: CLArray) -> CLArray:
+    return data.device.upload(np.asarray([data.size], dtype=np.int64))
+
+
 def pad_backward(data: CLArray, *, mode, pad_width) -> CLArray:
     """The gradient of Pad, one padded axis at a time (as the reference): the core of the gradient, plus for
     edge and reflect what each padded element copied, added back onto its source."""
@@ -293,7 +333,8 @@ def make_kernels() -> dict:
     table.update({
         "transpose": transpose, "SwapAxis": swapaxis, "reverse": reverse,
         "depth_to_space": depth_to_space, "space_to_depth": space_to_depth,
-        "tile": tile, "repeat": repeat, "Pad": pad, "_pad_backward": pad_backward,
+        "tile": tile, "repeat": repeat, "Pad": pad, "_pad_backward": pad_backward, "diag": diag,
+        "_diag_backward": diag_backward, "shape_array": shape_array, "size_array": size_array,
         "slice": slice_, "_slice_view": slice_view, "slice_axis": slice_axis, "slice_like": slice_like,
         "_slice_assign": slice_assign, "_slice_assign_scalar": slice_assign_scalar,
         "Concat": concat, "stack": stack,

@@ -317,6 +317,44 @@ def batch_norm_backward(ograd, data, gamma, mean, var, moving_mean, moving_var, 
     return dx, dgamma, dbeta
 
 
+# -- regression outputs and losses -------------------------------------------------------------------------------
+def _regression(expr: str | None):
+    """The regression outputs' forward (identity or sigmoid); their gradients are formulas over operators."""
+
+    def kernel(data: CLArray, label: CLArray, *, grad_scale) -> CLArray:
+        return data.device.duplicate(data) if expr is None else _map(data, expr)
+
+    return kernel
+
+
+def smooth_l1(data: CLArray, *, scalar) -> CLArray:
+    s2 = float(scalar) * float(scalar)
+    inv = math.inf if s2 == 0 else 1.0 / s2  # σ = 0: every element takes the quadratic branch, which is 0
+    return _map(data, "(fabs(x) > inv ? fabs(x) - hinv : hs2 * x * x)",
+                [("inv", inv), ("hinv", 0.5 * inv), ("hs2", 0.5 * s2)])
+
+
+def softmax_cross_entropy(data: CLArray, label: CLArray) -> CLArray:
+    """Σ_i (logsumexp(data[i]) - data[i, label_i]) with the row maximum subtracted first, labels clipped."""
+    from .index import pick
+    from .reduce import reduce_to
+
+    dev = data.device
+    n, c = data.shape
+    w = _w(dev, data.dtype)
+    top = reduce_to(data, (1,), (n, 1), "max")
+    z = dev.alloc(data.shape, data.dtype)
+    map_strided(dev, whole(z), data.shape, [("x", whole(data), w), ("m", broadcast_view(top, data.shape), w)],
+                "x - m")
+    lse = dev.alloc((n,), data.dtype)
+    reduce_axk(dev, lse, z, n, c, 1, Reduction("0", "acc + v", "exp(v)", final="log(acc)", vcombine="acc + v"),
+               w, count=c)
+    picked = pick(z, label, axis=1, keepdims=False, mode="clip")
+    terms = dev.alloc((n,), data.dtype)
+    map_flat(dev, terms, [("l", lse, w), ("p", picked, w)], "l - p")
+    return reduce_to(terms, (0,), (1,), "sum")
+
+
 # -- Dropout ------------------------------------------------------------------------------------------------------
 def dropout(data: CLArray, *, p, mode, axes, cudnn_off, is_train=False):
     dev = data.device
@@ -367,4 +405,9 @@ def make_kernels() -> dict:
         "Dropout": dropout,
         "Embedding": embedding,
         "_backward_Embedding": backward_embedding,
+        "LinearRegressionOutput": _regression(None),
+        "MAERegressionOutput": _regression(None),
+        "LogisticRegressionOutput": _regression(ACTIVATIONS["sigmoid"]),
+        "smooth_l1": smooth_l1,
+        "softmax_cross_entropy": softmax_cross_entropy,
     }

@@ -11,9 +11,9 @@ dx = (dy - mean(dy) - x̂·mean(dy·x̂)) / std over the statistics axes; dgamma
 
 from __future__ import annotations
 
-from mxplug.ops.norm import NormView, norm_view
+from mxplug.ops.norm import NormView, l2_axes, norm_view
 
-from ..codegen import Reduction, View, map_strided, reduce_axk, whole
+from ..codegen import Reduction, View, broadcast_view, map_strided, reduce_axk, whole
 from ..runtime import CLArray
 from .reduce import reduce_to
 
@@ -95,8 +95,22 @@ def affine_norm(op: str):
     return forward, backward
 
 
+def l2_normalization(data: CLArray, *, eps, mode) -> tuple[CLArray, CLArray]:
+    """data / sqrt(Σ data² + eps) over the mode's axes; also the norms (the kept axes' shape)."""
+    dev = data.device
+    axes = l2_axes(mode, data.ndim)
+    kept = tuple(1 if i in axes else s for i, s in enumerate(data.shape))
+    w = dev.compute_type(data.dtype)
+    fold = Reduction("0", "acc + v", "v * v", final=f"sqrt(acc + {float(eps)!r})", vcombine="acc + v")
+    norm = reduce_to(data, axes, kept, "sum", red=fold)
+    out = dev.alloc(data.shape, data.dtype)
+    map_strided(dev, whole(out), data.shape, [("x", whole(data), w), ("n", broadcast_view(norm, data.shape), w)],
+                "x / n")
+    return out, _as(norm, tuple(s for i, s in enumerate(data.shape) if i not in axes))
+
+
 def make_kernels() -> dict:
-    table: dict = {}
+    table: dict = {"L2Normalization": l2_normalization}
     for op in ("LayerNorm", "InstanceNorm", "GroupNorm"):
         table[op], table[f"_backward_{op}"] = affine_norm(op)
     return table
