@@ -472,3 +472,14 @@ def test_gradient_flows_across_contexts():
         z.backward()
         assert x.grad.context == mx.cpu()
         assert_almost_equal(x.grad, 4 * xs)
+
+
+def test_numeric_gradient_of_non_contiguous_inputs(rng):
+    # A transposed or sliced input: the central differences must still perturb every element.
+    x = rng.normal(size=(4, 3)).T
+    w = rng.normal(size=(8, 5))[::2, 1:3]
+    from mxplug.testing import numeric_grad
+
+    num = numeric_grad(lambda xs: float((xs[0] @ xs[1] * 2).sum()), [x, w])
+    np.testing.assert_allclose(num[0], np.tile(w.sum(1) * 2, (3, 1)), rtol=1e-6)
+    check_numeric_gradient(lambda a, b: mx.nd.dot(a, b) * 2, [x, w])

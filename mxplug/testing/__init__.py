@@ -70,7 +70,8 @@ def assert_almost_equal(a: Any, b: Any, rtol: float | None = None, atol: float |
 def numeric_grad(f: Callable[[Sequence[np.ndarray]], float], inputs: Sequence[np.ndarray],
                  eps: float = 1e-6) -> list[np.ndarray]:
     """Central-difference gradient of a scalar function of float64 arrays."""
-    inputs = [np.array(x, dtype="float64") for x in inputs]
+    # C order: the perturbations go through flat views, which a transposed or sliced input would not give.
+    inputs = [np.array(x, dtype="float64", order="C") for x in inputs]
     grads = []
     for x in inputs:
         g = np.zeros_like(x)

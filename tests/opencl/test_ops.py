@@ -570,6 +570,30 @@ def dot_strategy(request):
     set_dot_strategy(previous)
 
 
+@pytest.mark.parametrize("ta, tb", [(False, False), (True, False), (False, True), (True, True)])
+@pytest.mark.parametrize("batch, axis", [((), -2), ((2,), -2), ((2, 3), 1), ((2,), 0)])
+def test_linalg_gemm(ctx, dot_strategy, ta, tb, batch, axis):
+    M, K, N = 3, 4, 5
+
+    def operand(rows, cols):  # matrices with rows along `axis`, columns along the last axis
+        m = RNG.normal(size=(*batch, rows, cols))
+        return np.moveaxis(m, -2, axis)
+
+    a = operand(K, M) if ta else operand(M, K)
+    b = operand(N, K) if tb else operand(K, N)
+    mat = lambda m, t: np.swapaxes(np.moveaxis(m, axis, -2), -1, -2) if t else np.moveaxis(m, axis, -2)  # noqa: E731
+    want2 = np.moveaxis(0.5 * (mat(a, ta) @ mat(b, tb)), -2, axis)  # the float64 truth
+    c = RNG.normal(size=want2.shape)
+    attrs = {"transpose_a": ta, "transpose_b": tb, "alpha": 0.5, "axis": axis}
+    with mx.fallback("error"):
+        got2 = mx.nd.linalg_gemm2(nd(a, ctx), nd(b, ctx), **attrs).asnumpy()
+        got = mx.nd.linalg_gemm(nd(a, ctx), nd(b, ctx), nd(c, ctx), beta=-2.0, **attrs).asnumpy()
+        check_numeric_gradient(lambda x, y, z: mx.nd.linalg_gemm(x, y, z, beta=-2.0, **attrs), [a, b, c], ctx=ctx,
+                               rtol=1e-4)
+    assert_almost_equal(got2, want2, rtol=1e-12, atol=1e-12)
+    assert_almost_equal(got, want2 - 2.0 * c, rtol=1e-12, atol=1e-12)
+
+
 @pytest.mark.parametrize("ta", [False, True])
 @pytest.mark.parametrize("tb", [False, True])
 @pytest.mark.parametrize("shapes", [((5, 7), (7, 3)), ((33, 17), (17, 20)), ((2, 3, 4), (4, 5)), ((4,), (4,)),

@@ -16,7 +16,7 @@ import os
 import numpy as np
 
 from .. import runtime
-from ..codegen import gemm
+from ..codegen import View, c_strides, copy_view, gemm, map_flat, whole
 from ..runtime import CLArray
 
 STRATEGIES = ("auto", "host", "kernel")
@@ -95,6 +95,41 @@ def batch_dot(lhs: CLArray, rhs: CLArray, *, transpose_a, transpose_b) -> CLArra
     return matmul(out, lhs, rhs, batch, M, N, K, transpose_a, transpose_b)
 
 
+def _moved(arr: CLArray, src: int, dst: int) -> CLArray:
+    """A contiguous copy of `arr` with axis `src` moved to position `dst` (`arr` itself when they agree)."""
+    if src == dst:
+        return arr
+    order = [i for i in range(arr.ndim) if i != src]
+    order.insert(dst, src)
+    st = c_strides(arr.shape)
+    out = arr.device.alloc(tuple(arr.shape[i] for i in order), arr.dtype)
+    copy_view(arr.device, whole(out), View(arr, 0, tuple(st[i] for i in order)), out.shape)
+    return out
+
+
+def linalg_gemm2(A: CLArray, B: CLArray, *, transpose_a, transpose_b, alpha, axis) -> CLArray:
+    """alpha * op(A) @ op(B) over matrices with rows along `axis` and columns along the last axis: moved so the
+    rows are second-last (a copy unless axis is -2), one batched product (the dot strategy), moved back."""
+    dev = A.device
+    last = A.ndim - 2
+    axis = axis % A.ndim
+    a, b = _moved(A, axis, last), _moved(B, axis, last)
+    M, K = (a.shape[-1], a.shape[-2]) if transpose_a else a.shape[-2:]
+    N = b.shape[-2] if transpose_b else b.shape[-1]
+    out = dev.alloc(a.shape[:-2] + (M, N), A.dtype)
+    matmul(out, a, b, math.prod(a.shape[:-2]), M, N, K, transpose_a, transpose_b)
+    if alpha != 1.0:  # in place, in the dtype (alpha rounded to it, as the reference)
+        w = dev.compute_type(A.dtype)
+        map_flat(dev, out, [("x", out, w)], "x * s", scalars=[("s", w, float(alpha))], vec=True)
+    return _moved(out, last, axis)
+
+
+def linalg_gemm(A: CLArray, B: CLArray, C: CLArray, *, transpose_a, transpose_b, alpha, beta, axis) -> CLArray:
+    out = linalg_gemm2(A, B, transpose_a=transpose_a, transpose_b=transpose_b, alpha=alpha, axis=axis)
+    w = out.device.compute_type(out.dtype)
+    return map_flat(out.device, out, [("o", out, w), ("c", C, w)], "o + c * s", scalars=[("s", w, float(beta))])
+
+
 def explain(ctx, dtype) -> str:
     """`mx.explain`'s note for dot/batch_dot on `ctx`: which product strategy runs there."""
     from .. import BACKEND
@@ -106,8 +141,9 @@ def explain(ctx, dtype) -> str:
     return f"the tiled OpenCL GEMM kernel (MXPLUG_OPENCL_DOT={_strategy})"
 
 
-dot.mxplug_explain = batch_dot.mxplug_explain = explain
+for _fn in (dot, batch_dot, linalg_gemm2, linalg_gemm):
+    _fn.mxplug_explain = explain
 
 
 def make_kernels() -> dict:
-    return {"dot": dot, "batch_dot": batch_dot}
+    return {"dot": dot, "batch_dot": batch_dot, "linalg_gemm2": linalg_gemm2, "linalg_gemm": linalg_gemm}
