@@ -113,6 +113,13 @@ __kernel void ${name}(__global ${out_t}* out, long o_off,
 """)
 
 # -- reductions ----------------------------------------------------------------------------------------------
+# Work-item (a * P + p, b) of an (A, K, B) fold split into P chunks of K: its coordinates and its chunk [k, k1).
+_AXK_CHUNK = """    long ap = get_global_id(0);
+    long b = get_global_id(1);
+    long a = ap / P, p = ap % P;
+    long k = p * kchunk;
+    long k1 = min(k + kchunk, K);
+"""
 # Work-item (a * P + p, b) folds in[a, k, b] for k in chunk p of K; with P == 1 it also finalises.
 _REDUCE = Template("""
 % if vec:
@@ -124,12 +131,7 @@ ${va.typedef(acc_t, lanes)}
 __kernel void ${name}(__global ${out_t}* out, __global const ${in_t}* in,
                       long K, long B, long P, long kchunk, ${acc_t} count)
 {
-    long ap = get_global_id(0);
-    long b = get_global_id(1);
-    long a = ap / P, p = ap % P;
-    long k = p * kchunk;
-    long k1 = min(k + kchunk, K);
-    __global const ${in_t}* base = in + a * K * B + b;
+""" + _AXK_CHUNK + """    __global const ${in_t}* base = in + a * K * B + b;
     ${acc_t} acc = (${acc_t})(${identity});
 % if vec:
     if (B == 1) {
@@ -290,12 +292,7 @@ ${va.typedef(in_t, lanes)}
 __kernel void ${name}(__global long* out, __global const ${in_t}* in, __global const ${in_t}* best,
                       long K, long B, long P, long kchunk)
 {
-    long ap = get_global_id(0);
-    long b = get_global_id(1);
-    long a = ap / P, p = ap % P;
-    long k = p * kchunk;
-    long k1 = min(k + kchunk, K);
-    __global const ${in_t}* base = in + a * K * B + b;
+""" + _AXK_CHUNK + """    __global const ${in_t}* base = in + a * K * B + b;
     ${in_t} m = best[a * B + b];
     long found = K;
 % if is_float:

@@ -169,6 +169,7 @@ class Device:
             return ok and bool((ha == 7).all())
         except Exception:  # any failure means: no host mapping on this device, kernels only
             return False
+
     def open(self) -> Device:
         """Open the device now (its context, queue and pools; what `host_memory` says is known from then on)."""
         if self._queue is None:

@@ -21,6 +21,13 @@ from ..runtime import CTYPES, UTYPES, CLArray
 
 _I64 = np.int64
 
+def _bounding(mode: str):
+    """The C expression that brings an index expression into [0, N): wrapped (take's 'wrap') or clipped."""
+    if mode == "wrap":
+        return lambda k: f"(({k} % N) + N) % N"
+    return lambda k: f"({k} < 0 ? 0 : ({k} >= N ? N - 1 : {k}))"
+
+
 # out[(p, j, q)] = a[p, k, q] with k from the index array: take (index by j), pick (index by p, q),
 # batch_take (index by p, Q == 1).
 _GATHER = Template("""
@@ -30,11 +37,7 @@ __kernel void gather(__global ${u}* out, __global const ${u}* a, __global const 
     long q = get_global_id(1);
     long p = pj / J, j = pj % J;
     long k = (long)ind[${index_at}];
-% if mode == "wrap":
-    k = ((k % N) + N) % N;
-% else:
-    k = k < 0 ? 0 : (k >= N ? N - 1 : k);
-% endif
+    k = ${bounded("k")};
     out[pj * Q + q] = a[(p * N + k) * Q + q];
 }
 """)
@@ -53,11 +56,7 @@ __kernel void scatter_back(__global ${t}* out, __global const ${t}* g, __global 
         col[n * Q] = 0;
     for (long j = 0; j < J; j++) {
         long k = (long)ind[${index_at}];
-% if mode == "wrap":
-        k = ((k % N) + N) % N;
-% else:
-        k = k < 0 ? 0 : (k >= N ? N - 1 : k);
-% endif
+    k = ${bounded("k")};
         col[k * Q] = (${t})((${w})col[k * Q] + (${w})g[(p * J + j) * Q + q]);
     }
 }
@@ -95,7 +94,8 @@ def _gather(dev, out: CLArray, a: CLArray, ind: CLArray, P: int, J: int, N: int,
     key = ("gather", u, it, mode, index_at)
 
     def render():
-        return _GATHER.render(u=u, it=it, mode=mode, index_at=index_at), "gather", [None] * 3 + [_I64] * 3
+        src = _GATHER.render(u=u, it=it, bounded=_bounding(mode), index_at=index_at)
+        return src, "gather", [None] * 3 + [_I64] * 3
 
     dev.launch(dev.kernel(key, render), (P * J, Q), None, out.buf, a.buf, ind.buf, J, N, Q)
     return out
@@ -108,7 +108,7 @@ def _scatter_back(dev, out: CLArray, g: CLArray, ind: CLArray, P: int, J: int, N
     key = ("scatter_back", t, it, w, mode, index_at)
 
     def render():
-        src = _SCATTER_BACK.render(t=t, it=it, w=w, mode=mode, index_at=index_at)
+        src = _SCATTER_BACK.render(t=t, it=it, w=w, bounded=_bounding(mode), index_at=index_at)
         return src, "scatter_back", [None] * 3 + [_I64] * 3
 
     if out.size:
