@@ -377,3 +377,50 @@ def test_lenet_step_runs_on_the_device_and_matches_cpu(ctx):
     cpu_losses = [float(cpu_step().asscalar()) for _ in range(3)]
     assert_almost_equal(np.array(cl_losses), np.array(cpu_losses), rtol=1e-4, atol=1e-5)
     assert cl_losses[2] < cl_losses[0]
+
+
+# -- Sequence operators ------------------------------------------------------------------------------------------
+def _steps(lengths, T, low):
+    return [min(max(int(v), low), T) for v in lengths]  # truncated toward zero, clipped (MXNet's index cast)
+
+
+@pytest.mark.parametrize("axis", [0, 1])
+@pytest.mark.parametrize("use_len", [True, False])
+def test_sequence_mask_and_last(ctx, axis, use_len):
+    T, N = 5, 3
+    x = RNG.normal(size=(T, N, 2) if axis == 0 else (N, T, 2))
+    lengths = np.array([2.7, 0.0, 9.0])
+    seq = mx.nd.array(lengths, ctx=ctx, dtype="float64") if use_len else None
+    kw = {"use_sequence_length": use_len, "axis": axis}
+    with mx.fallback("error"):
+        a = mx.nd.array(x, ctx=ctx, dtype="float64")
+        masked = mx.nd.SequenceMask(a, seq, value=-1.5, **kw).asnumpy()
+        last = mx.nd.SequenceLast(a, seq, **kw).asnumpy()
+        check_args = [x, lengths] if use_len else [x]
+        fn = (lambda d, s: mx.nd.SequenceLast(d, s, **kw)) if use_len else (lambda d: mx.nd.SequenceLast(d, **kw))
+        from mxplug.testing import check_numeric_gradient
+
+        check_numeric_gradient(fn, check_args, ctx=ctx, grad_nodes=[0])
+    steps = np.moveaxis(x, axis, 0)  # (T, N, 2) in loop order
+    want_mask = steps.copy()
+    n_keep = _steps(lengths, T, 0) if use_len else [T] * N
+    n_last = _steps(lengths, T, 1) if use_len else [T] * N
+    for n in range(N):
+        want_mask[n_keep[n]:, n] = -1.5
+    np.testing.assert_array_equal(masked, np.moveaxis(want_mask, 0, axis))
+    np.testing.assert_array_equal(last, np.stack([steps[n_last[n] - 1, n] for n in range(N)]))
+
+
+@pytest.mark.parametrize("use_len", [True, False])
+def test_sequence_reverse(ctx, use_len):
+    T, N = 5, 3
+    x = RNG.normal(size=(T, N, 2, 2))
+    lengths = np.array([2.2, 5.0, 0.0])
+    with mx.fallback("error"):
+        a = mx.nd.array(x, ctx=ctx, dtype="float64")
+        got = (mx.nd.SequenceReverse(a, mx.nd.array(lengths, ctx=ctx, dtype="float64"), use_sequence_length=True)
+               if use_len else mx.nd.SequenceReverse(a)).asnumpy()
+    want = x.copy()
+    for n, L in enumerate(_steps(lengths, T, 0) if use_len else [T] * N):
+        want[:L, n] = x[:L, n][::-1]
+    np.testing.assert_array_equal(got, want)
