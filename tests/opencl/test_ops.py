@@ -560,6 +560,24 @@ def test_gather_nd_gradient_adds_repeats_on_the_device(ctx):
     assert_almost_equal(got, want, rtol=1e-12, atol=1e-12)
 
 
+def test_scatter_nd_and_fancy_assignment_on_the_device(ctx):
+    data = RNG.normal(size=(4, 3))
+    idx = np.array([[0, 1, 0, -2], [1, 2, 1, 0]], np.int32)  # (0, 1) twice: the later row is the one written
+    with mx.fallback("error"):
+        got = mx.nd.scatter_nd(nd(data, ctx), nd(idx, ctx), shape=(2, 3, 3)).asnumpy()
+        unique = nd(np.array([[0, 1, 1, -2], [1, 2, 1, 0]], np.int32), ctx)  # the gradient (gather_nd) wants no repeats
+        check_numeric_gradient(lambda d: mx.nd.scatter_nd(d, unique, shape=(2, 3, 3)), [data], ctx=ctx)
+        x = nd(np.zeros((3, 4)), ctx)
+        x[[0, 2, 0], [1, 3, 1]] = nd(np.array([5.0, 6.0, 7.0]), ctx)  # _scatter_set_nd
+        with pytest.raises(IndexingError, match="index 3 is out of bounds for axis 0"):
+            mx.nd.scatter_nd(nd(data, ctx), nd(np.array([[3, 0, 0, 0], [0, 0, 0, 0]], np.int32), ctx), shape=(2, 3, 3))
+    want = np.zeros((2, 3, 3))
+    for j in range(4):  # in order: a repeated point keeps the last row
+        want[idx[0, j], idx[1, j]] = data[j]
+    np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(x.asnumpy(), [[0, 7, 0, 0], [0, 0, 0, 0], [0, 0, 0, 6]])
+
+
 # -- dot, both strategies ------------------------------------------------------------------------------------
 @pytest.fixture(params=["host", "kernel"])
 def dot_strategy(request):

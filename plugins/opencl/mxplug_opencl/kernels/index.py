@@ -52,12 +52,18 @@ __kernel void scatter_back(__global ${t}* out, __global const ${t}* g, __global 
     long p = get_global_id(0);
     long q = get_global_id(1);
     __global ${t}* col = out + p * N * Q + q;
+% if zero:
     for (long n = 0; n < N; n++)
         col[n * Q] = 0;
+% endif
     for (long j = 0; j < J; j++) {
         long k = (long)ind[${index_at}];
-    k = ${bounded("k")};
+        k = ${bounded("k")};
+% if assign:
+        col[k * Q] = g[(p * J + j) * Q + q];  // in index order: the last write wins, as the reference's
+% else:
         col[k * Q] = (${t})((${w})col[k * Q] + (${w})g[(p * J + j) * Q + q]);
+% endif
     }
 }
 """)
@@ -102,13 +108,16 @@ def _gather(dev, out: CLArray, a: CLArray, ind: CLArray, P: int, J: int, N: int,
 
 
 def _scatter_back(dev, out: CLArray, g: CLArray, ind: CLArray, P: int, J: int, N: int, Q: int, mode: str,
-                  index_at: str) -> CLArray:
+                  index_at: str, *, assign: bool = False, zero: bool = True) -> CLArray:
+    """out's columns (p, :, q) zeroed (unless not `zero`), then g's values added (or, `assign`, written) at the
+    indexed positions in index order."""
     t, it = CTYPES[g.dtype.name], CTYPES[ind.dtype.name]
     w = dev.compute_type(g.dtype) if g.dtype.kind == "f" else t
-    key = ("scatter_back", t, it, w, mode, index_at)
+    key = ("scatter_back", t, it, w, mode, index_at, assign, zero)
 
     def render():
-        src = _SCATTER_BACK.render(t=t, it=it, w=w, bounded=_bounding(mode), index_at=index_at)
+        src = _SCATTER_BACK.render(t=t, it=it, w=w, bounded=_bounding(mode), index_at=index_at, assign=assign,
+                                   zero=zero)
         return src, "scatter_back", [None] * 3 + [_I64] * 3
 
     if out.size:
@@ -138,23 +147,47 @@ def backward_pick(ograd: CLArray, index: CLArray, *, axis, mode, shape) -> CLArr
     return _scatter_back(dev, out, ograd, index, P, 1, N, Q, mode, "p * Q + q")
 
 
-def backward_gather_nd(data: CLArray, indices: CLArray, *, shape) -> CLArray:
-    """The gradient of gather_nd: zeros of `shape` with each gathered row of `data` added back where it came
-    from (repeats add up). The row numbers are computed on the host, where the range check reads the indices."""
-    dev = data.device
-    shape = tuple(shape)
+def _point_rows(op: str, indices: CLArray, shape: tuple[int, ...]) -> CLArray:
+    """The rows of (prod(shape[:M]), prod(shape[M:])) that gather_nd-style points (M, Y...) address, negatives
+    wrapped once; computed on the host, where the range check reads the indices."""
+    dev = indices.device
     M = indices.shape[0]
     idx = dev.download(indices).astype(np.int64).reshape(M, -1)
     for k in range(M):
         bad = (idx[k] < -shape[k]) | (idx[k] >= shape[k])
         if bad.any():
-            raise IndexingError(f"operator '_backward_gather_nd': index {int(idx[k][bad][0])} is out of bounds for "
-                                f"axis {k} with size {shape[k]}")
+            raise IndexingError(f"operator '{op}': index {int(idx[k][bad][0])} is out of bounds for axis {k} with "
+                                f"size {shape[k]}")
     idx = np.where(idx < 0, idx + np.array(shape[:M]).reshape(-1, 1), idx)
-    rows = dev.upload(np.ravel_multi_index(tuple(idx), shape[:M]) if M else np.zeros(idx.shape[1], np.int64))
-    out = dev.alloc(shape, data.dtype)
-    return _scatter_back(dev, out, data, rows, 1, rows.size, math.prod(shape[:M]), math.prod(shape[M:]), "clip",
-                         "j")
+    return dev.upload(np.ravel_multi_index(tuple(idx), shape[:M]) if M else np.zeros(idx.shape[1], np.int64))
+
+
+def _scatter_points(op: str, out: CLArray, values: CLArray, indices: CLArray, **how) -> CLArray:
+    shape = out.shape
+    M = indices.shape[0]
+    rows = _point_rows(op, indices, shape)
+    return _scatter_back(out.device, out, values, rows, 1, rows.size, math.prod(shape[:M]), math.prod(shape[M:]),
+                         "clip", "j", **how)
+
+
+def backward_gather_nd(data: CLArray, indices: CLArray, *, shape) -> CLArray:
+    """The gradient of gather_nd: zeros of `shape` with each gathered row of `data` added back where it came
+    from (repeats add up)."""
+    out = data.device.alloc(tuple(shape), data.dtype)
+    return _scatter_points("_backward_gather_nd", out, data, indices)
+
+
+def scatter_nd(data: CLArray, indices: CLArray, *, shape) -> CLArray:
+    """Zeros of `shape` with data's rows written at the points (a repeated point takes the last)."""
+    out = data.device.alloc(tuple(shape), data.dtype)
+    return _scatter_points("scatter_nd", out, data, indices, assign=True)
+
+
+def scatter_set_nd(lhs: CLArray, rhs: CLArray, indices: CLArray, *, shape) -> CLArray:
+    """A copy of lhs with rhs's rows written at the points (indexing assignment `x[points] = v`)."""
+    out = lhs.device.alloc(lhs.shape, lhs.dtype)
+    lhs.device.copy_buffer(out, lhs)
+    return _scatter_points("_scatter_set_nd", out, rhs, indices, assign=True, zero=False)
 
 
 def _check_range(op: str, ind: CLArray, n: int, axis: int, low: int, note: str = "") -> None:
@@ -238,4 +271,4 @@ def gather_nd(data: CLArray, indices: CLArray) -> CLArray:
 def make_kernels() -> dict:
     return {"take": take, "pick": pick, "batch_take": batch_take, "one_hot": one_hot, "gather_nd": gather_nd,
             "_backward_take": backward_take, "_backward_pick": backward_pick,
-            "_backward_gather_nd": backward_gather_nd}
+            "_backward_gather_nd": backward_gather_nd, "scatter_nd": scatter_nd, "_scatter_set_nd": scatter_set_nd}
