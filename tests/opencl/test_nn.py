@@ -20,7 +20,8 @@ NATIVE = ("FullyConnected", "Convolution", "_backward_Convolution", "Pooling", "
           "_backward_BatchNorm", "Dropout", "Embedding", "_backward_Embedding", "LayerNorm", "_backward_LayerNorm",
           "InstanceNorm", "_backward_InstanceNorm", "GroupNorm", "_backward_GroupNorm", "L2Normalization",
           "LinearRegressionOutput", "MAERegressionOutput", "LogisticRegressionOutput", "smooth_l1",
-          "softmax_cross_entropy")
+          "softmax_cross_entropy", "Deconvolution", "_backward_Deconvolution", "UpSampling", "SequenceMask",
+          "SequenceLast", "_backward_SequenceLast", "SequenceReverse")
 RNG = np.random.default_rng(11)
 
 
@@ -424,3 +425,43 @@ def test_sequence_reverse(ctx, use_len):
     for n, L in enumerate(_steps(lengths, T, 0) if use_len else [T] * N):
         want[:L, n] = x[:L, n][::-1]
     np.testing.assert_array_equal(got, want)
+
+
+# -- Deconvolution and UpSampling ----------------------------------------------------------------------------------
+DECONV_CASES = [  # (data shape, num_filter, kernel, attributes, groups)
+    ((2, 4, 5, 6), 3, (3, 3), {"stride": (2, 2), "pad": (1, 1), "adj": (1, 0)}, 1),
+    ((2, 4, 5), 6, (4,), {"stride": (3,), "pad": (1,), "dilate": (2,)}, 2),
+    ((2, 4, 3, 4), 4, (3, 2), {"stride": (1, 2), "target_shape": (5, 8)}, 4),
+    ((1, 2, 2, 2, 3), 2, (2, 2, 2), {"stride": (2, 1, 2)}, 1),
+]
+
+
+@pytest.mark.parametrize("shape, f, kernel, extra, groups", DECONV_CASES)
+def test_deconvolution(shape, f, kernel, extra, groups):
+    args = {"data": RNG.normal(size=shape), "weight": RNG.normal(size=(shape[1], f // groups, *kernel)),
+            "bias": RNG.normal(size=(f,))}
+    consistent(lambda data, weight, bias: mx.nd.Deconvolution(
+        data, weight, bias, kernel=kernel, num_filter=f, num_group=groups, no_bias=False, **extra), args)
+
+
+def test_deconvolution_numeric_gradient_on_the_device(ctx):
+    from mxplug.testing import check_numeric_gradient
+
+    x, w = RNG.normal(size=(1, 2, 3, 3)), RNG.normal(size=(2, 3, 2, 2))
+    with mx.fallback("error"):
+        check_numeric_gradient(lambda a, b: mx.nd.Deconvolution(a, b, kernel=(2, 2), stride=(2, 1), num_filter=3),
+                               [x, w], ctx=ctx, rtol=1e-4)
+
+
+@pytest.mark.parametrize("mode", ["concat", "sum"])
+def test_upsampling_nearest(mode):
+    second = (2, 2 if mode == "concat" else 3, 2, 2)
+    args = {"a": RNG.normal(size=(2, 3, 4, 4)), "b": RNG.normal(size=second)}
+    consistent(lambda a, b: mx.nd.UpSampling(a, b, scale=2, sample_type="nearest", num_args=2,
+                                             multi_input_mode=mode), args)
+
+
+def test_upsampling_bilinear():
+    args = {"data": RNG.normal(size=(1, 2, 3, 3)), "weight": RNG.normal(size=(2, 1, 4, 4))}
+    consistent(lambda data, weight: mx.nd.UpSampling(data, weight, scale=2, sample_type="bilinear", num_filter=2,
+                                                     num_args=2), args)

@@ -23,12 +23,12 @@ import math
 
 import numpy as np
 
-from mxplug.ops.conv import conv_geometry, pool_geometry
+from mxplug.ops.conv import bilinear_deconv_attrs, conv_geometry, deconv_geometry, pool_geometry, upsampling_scales
 from mxplug.ops.nn import SELU_ALPHA, SELU_LAMBDA, dropout_mask_shape, prelu_gamma_shape, softmax_output_rows
 from mxplug.ops.norm import norm_view
 
 from .. import nn_codegen as nc
-from ..codegen import Reduction, View, broadcast_view, map_flat, map_strided, reduce_axk, whole
+from ..codegen import Reduction, View, broadcast_view, copy_view, map_flat, map_strided, reduce_axk, whole
 from ..runtime import CLArray
 from .linalg import matmul
 
@@ -255,6 +255,94 @@ def backward_convolution(ograd: CLArray, data: CLArray, weight: CLArray, **attrs
     return dx, dw, db
 
 
+# -- Deconvolution: the adjoint of a convolution -------------------------------------------------------------------
+def _adjoint(attrs, data: CLArray):
+    """(geometry of the convolution whose data gradient the Deconvolution is, the Deconvolution's output shape)."""
+    geo = deconv_geometry(attrs, data.shape)
+    return geo._replace(out=tuple(data.shape[2:])), (data.shape[0], attrs["num_filter"], *geo.out)
+
+
+def _channels_first(x: CLArray) -> CLArray:
+    """(N, C, spatial...) → (C, N, P) contiguous: the GEMM operand layout of a convolution's output gradient."""
+    N, C = x.shape[:2]
+    P = x.size // max(N * C, 1)
+    out = x.device.alloc((C, N, P), x.dtype)
+    map_strided(x.device, whole(out), (C, N, P), [("a", View(x, 0, (P, C * P, 1)), _w(x.device, x.dtype))], "a")
+    return out
+
+
+def deconvolution(data: CLArray, weight: CLArray, bias: CLArray | None = None, **attrs) -> CLArray:
+    """The convolution data gradient: cols = Wᵀ·x per group (x as the output gradient), then col2im."""
+    dev = data.device
+    geo, out_shape = _adjoint(attrs, data)
+    g3 = _geometry3(geo, out_shape[2:])
+    N, C = data.shape[:2]
+    F, G = out_shape[1], geo.groups
+    P, KK = math.prod(data.shape[2:]), math.prod(geo.kernel)
+    cols = dev.alloc((G, F // G * KK, N * P), data.dtype)
+    matmul(cols, weight, _channels_first(data), G, F // G * KK, N * P, C // G, True, False)
+    y = nc.col2im(dev, cols, out_shape, g3)
+    if bias is not None and y.size:
+        _add_bias(y, bias, (N, F, math.prod(out_shape[2:])), 1)
+    return y
+
+
+def backward_deconvolution(ograd: CLArray, data: CLArray, weight: CLArray, **attrs):
+    """The convolution forward and weight gradient with data and output gradient swapped: one im2col of dY
+    serves dX = W·cols (per group) and dW = x·colsᵀ."""
+    dev = data.device
+    geo, _ = _adjoint(attrs, data)
+    g3 = _geometry3(geo, ograd.shape[2:])
+    N, C = data.shape[:2]
+    F, G = ograd.shape[1], geo.groups
+    P, KK = math.prod(data.shape[2:]), math.prod(geo.kernel)
+    cols = nc.im2col(dev, ograd, g3)  # (G, F/G * KK, N * P)
+    xd = _channels_first(data)
+    dw = dev.alloc(weight.shape, weight.dtype)
+    matmul(dw, xd, cols, G, C // G, F // G * KK, N * P, False, True)
+    dxc = dev.alloc((G, C // G, N * P), data.dtype)
+    matmul(dxc, weight, cols, G, C // G, N * P, F // G * KK, False, False)
+    dx = dev.alloc(data.shape, data.dtype)
+    w = _w(dev, data.dtype)
+    map_strided(dev, whole(_reshaped(dx, (N, C, P))), (N, C, P), [("a", View(dxc, 0, (P, N * P, 1)), w)], "a")
+    db = dev.alloc((F,), data.dtype)
+    if attrs["no_bias"]:
+        dev.fill(db, 0)
+    else:
+        gd = _channels_first(ograd)
+        reduce_axk(dev, db, gd, F, gd.size // max(F, 1), 1, Reduction("0", "acc + v", vcombine="acc + v"), w,
+                   count=gd.size // max(F, 1))
+    return dx, dw, db
+
+
+# -- UpSampling ---------------------------------------------------------------------------------------------------
+def upsampling(*data: CLArray, **attrs) -> CLArray:
+    """Bilinear: a depthwise Deconvolution. Nearest: each input read through a view that repeats every pixel
+    over its s×s block, copied (concat, or the first input) or added (sum) into the output's channels."""
+    if attrs["sample_type"] == "bilinear":
+        x, w = data
+        return deconvolution(x, w, None, workspace=attrs["workspace"], **bilinear_deconv_attrs(attrs, x.shape[1]))
+    dev = data[0].device
+    (oh, ow), scales = upsampling_scales(attrs, [tuple(d.shape) for d in data])
+    concat = attrs["multi_input_mode"] == "concat"
+    channels = sum(d.shape[1] for d in data) if concat else data[0].shape[1]
+    n = data[0].shape[0]
+    out = dev.alloc((n, channels, oh, ow), data[0].dtype)
+    wt = _w(dev, out.dtype)
+    begin = 0
+    for i, (x, s) in enumerate(zip(data, scales, strict=True)):
+        _, c, h, w = x.shape
+        blocks = (n, c, h, s, w, s)
+        dst = View(out, begin * oh * ow, (channels * oh * ow, oh * ow, s * ow, ow, s, 1))
+        src = View(x, 0, (c * h * w, h * w, w, 0, 1, 0))
+        if concat or i == 0:
+            copy_view(dev, dst, src, blocks)
+        else:
+            map_strided(dev, dst, blocks, [("a", dst, wt), ("b", src, wt)], "a + b")
+        begin += c if concat else 0
+    return out
+
+
 # -- pooling ------------------------------------------------------------------------------------------------------
 def _pool_setup(attrs, shape):
     geo = pool_geometry(attrs, shape)
@@ -398,6 +486,9 @@ def make_kernels() -> dict:
         "FullyConnected": fully_connected,
         "Convolution": convolution,
         "_backward_Convolution": backward_convolution,
+        "Deconvolution": deconvolution,
+        "_backward_Deconvolution": backward_deconvolution,
+        "UpSampling": upsampling,
         "Pooling": pooling,
         "_backward_Pooling": backward_pooling,
         "BatchNorm": batch_norm,
