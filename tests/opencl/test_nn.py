@@ -21,7 +21,7 @@ NATIVE = ("FullyConnected", "Convolution", "_backward_Convolution", "Pooling", "
           "InstanceNorm", "_backward_InstanceNorm", "GroupNorm", "_backward_GroupNorm", "L2Normalization",
           "LinearRegressionOutput", "MAERegressionOutput", "LogisticRegressionOutput", "smooth_l1",
           "softmax_cross_entropy", "Deconvolution", "_backward_Deconvolution", "UpSampling", "SequenceMask",
-          "SequenceLast", "_backward_SequenceLast", "SequenceReverse")
+          "SequenceLast", "_backward_SequenceLast", "SequenceReverse", "LRN", "_backward_LRN")
 RNG = np.random.default_rng(11)
 
 
@@ -465,3 +465,20 @@ def test_upsampling_bilinear():
     args = {"data": RNG.normal(size=(1, 2, 3, 3)), "weight": RNG.normal(size=(2, 1, 4, 4))}
     consistent(lambda data, weight: mx.nd.UpSampling(data, weight, scale=2, sample_type="bilinear", num_filter=2,
                                                      num_args=2), args)
+
+
+@pytest.mark.parametrize("shape, nsize", [((2, 7, 3, 4), 5), ((2, 3, 5), 3), ((1, 2, 2, 2), 7)])
+def test_lrn(shape, nsize):
+    consistent(lambda data: mx.nd.LRN(data, nsize=nsize, alpha=0.01, beta=0.75, knorm=2.0),
+               {"data": RNG.normal(size=shape)})
+
+
+def test_lrn_against_a_loop(ctx):
+    x = RNG.normal(size=(1, 4, 2))
+    with mx.fallback("error"):
+        got = mx.nd.LRN(mx.nd.array(x, ctx=ctx, dtype="float64"), nsize=3, alpha=0.3, beta=0.5, knorm=1.5).asnumpy()
+    want = np.empty_like(x)
+    for c in range(4):
+        window = x[:, max(0, c - 1):c + 2]  # the 3 channels centred on c, clipped at the edges
+        want[:, c] = x[:, c] * (1.5 + 0.3 / 3 * (window ** 2).sum(axis=1)) ** -0.5
+    assert_almost_equal(got, want, rtol=1e-12)

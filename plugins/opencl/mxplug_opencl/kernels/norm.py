@@ -109,8 +109,56 @@ def l2_normalization(data: CLArray, *, eps, mode) -> tuple[CLArray, CLArray]:
     return out, _as(norm, tuple(s for i, s in enumerate(data.shape) if i not in axes))
 
 
+# -- LRN: a window over the channels ------------------------------------------------------------------------------
+def _ncr(x: CLArray) -> tuple[int, int, int]:
+    return x.shape[0], x.shape[1], x.size // max(x.shape[0] * x.shape[1], 1)
+
+
+def _elementwise(expr: str, *arrays: CLArray, scalars=()) -> CLArray:
+    """A new array = expr over same-shape arrays named a, b, c... (in the compute type)."""
+    dev = arrays[0].device
+    w = dev.compute_type(arrays[0].dtype)
+    out = dev.alloc(arrays[0].shape, arrays[0].dtype)
+    ins = [(name, whole(a), w) for name, a in zip("abcdefgh", arrays, strict=False)]
+    map_strided(dev, whole(out), out.shape, ins, expr, scalars=[(n, w, v) for n, v in scalars])
+    return out
+
+
+def _channel_window_sum(v: CLArray, nsize: int) -> CLArray:
+    """Σ over the nsize channels (axis 1) centred on each channel, clipped at the edges (the reference's
+    shifted in-place additions, one strided pass per offset and side)."""
+    dev = v.device
+    N, C, R = _ncr(v)
+    w = dev.compute_type(v.dtype)
+    acc = dev.duplicate(v)
+    st = (C * R, R, 1)
+    for k in range(1, min(nsize // 2, C - 1) + 1):
+        for dst_off, src_off in ((k * R, 0), (0, k * R)):  # acc[:, k:] += v[:, :-k]; acc[:, :-k] += v[:, k:]
+            dst = View(acc, dst_off, st)
+            map_strided(dev, dst, (N, C - k, R), [("a", dst, w), ("b", View(v, src_off, st), w)], "a + b")
+    return acc
+
+
+def _lrn_scale(x: CLArray, alpha: float, knorm: float, nsize: int) -> CLArray:
+    s = _channel_window_sum(_elementwise("a * a", x), nsize)
+    return _elementwise("a * q + k", s, scalars=[("q", alpha / nsize), ("k", knorm)])
+
+
+def lrn(data: CLArray, *, alpha, beta, knorm, nsize) -> CLArray:
+    s = _lrn_scale(data, alpha, knorm, nsize)
+    return _elementwise("a * pow(b, -e)", data, s, scalars=[("e", beta)])
+
+
+def lrn_backward(ograd: CLArray, data: CLArray, *, alpha, beta, knorm, nsize) -> CLArray:
+    """dx_i = g_i s_i^-β - 2αβ/n x_i Σ_{j near i} g_j x_j s_j^-β / s_j (the window is symmetric)."""
+    s = _lrn_scale(data, alpha, knorm, nsize)
+    back = _channel_window_sum(_elementwise("a * b * pow(c, -e) / c", ograd, data, s, scalars=[("e", beta)]), nsize)
+    return _elementwise("a * b * q + c * pow(d, -e)", back, data, ograd, s,
+                        scalars=[("q", -2.0 * alpha * beta / nsize), ("e", beta)])
+
+
 def make_kernels() -> dict:
-    table: dict = {"L2Normalization": l2_normalization}
+    table: dict = {"L2Normalization": l2_normalization, "LRN": lrn, "_backward_LRN": lrn_backward}
     for op in ("LayerNorm", "InstanceNorm", "GroupNorm"):
         table[op], table[f"_backward_{op}"] = affine_norm(op)
     return table
