@@ -46,7 +46,7 @@ def test_kernel_matches_reference(op, ctx):
 UNARY_DOMAIN = {"log": (0.5, 3), "log10": (0.5, 3), "log2": (0.5, 3), "log1p": (0.5, 3), "sqrt": (0.5, 3),
                 "rsqrt": (0.5, 3), "rcbrt": (0.5, 3), "reciprocal": (0.5, 3), "arcsin": (-0.9, 0.9),
                 "arccos": (-0.9, 0.9), "arctanh": (-0.9, 0.9), "arccosh": (1.1, 3), "gamma": (0.5, 3),
-                "gammaln": (0.5, 3)}
+                "gammaln": (0.5, 3), "erfinv": (-0.95, 0.95)}
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
@@ -668,3 +668,15 @@ def test_creation(ctx):
     np.testing.assert_array_equal(mx.nd.eye(2, 3, 1, ctx=ctx).asnumpy(), np.eye(2, 3, 1))
     z = mx.nd.zeros((0, 3), ctx=ctx)
     assert z.shape == (0, 3) and (z + 1).asnumpy().shape == (0, 3)
+
+
+def test_erfinv_against_scipy_to_the_edges(ctx):
+    from scipy import special  # the float64 truth (a dependency of the NumPy plugin)
+
+    y = np.concatenate([np.linspace(-0.999999, 0.999999, 201), [0.0, 0.9999999999, -0.99999999999, 1e-300]])
+    with mx.fallback("error"):
+        got = mx.nd.erfinv(nd(y, ctx)).asnumpy()
+        edges = mx.nd.erfinv(nd(np.array([1.0, -1.0, 1.5, np.nan]), ctx)).asnumpy()
+    assert_almost_equal(got, special.erfinv(y), rtol=1e-10, atol=0)
+    np.testing.assert_array_equal(edges[:2], [np.inf, -np.inf])
+    assert np.isnan(edges[2:]).all()

@@ -424,6 +424,52 @@ _SIZES = {"half": 2, "float": 4, "double": 8, "char": 1, "uchar": 1, "short": 2,
           "long": 8, "ulong": 8}
 
 
+# C helper functions an expression may call (an operator whose math needs statements, not one expression),
+# defined in a program only when its source names them. REAL is double where the device has fp64.
+_HELPERS = {
+    "mx_erfinv": """
+// Inverse error function: Giles' single-precision approximation as the first guess, then Newton steps on
+// erf(x) = y in REAL, which make it as accurate as the device's erf.
+REAL mx_erfinv(REAL y)
+{
+    if (isnan(y) || y < -1 || y > 1) return NAN;
+    if (y == 1) return INFINITY;
+    if (y == -1) return -INFINITY;
+    REAL w = -log((1 - y) * (1 + y)), p;
+    if (w < 5) {
+        w -= 2.5;
+        p = 2.81022636e-08;
+        p = 3.43273939e-07 + p * w; p = -3.5233877e-06 + p * w; p = -4.39150654e-06 + p * w;
+        p = 0.00021858087 + p * w; p = -0.00125372503 + p * w; p = -0.00417768164 + p * w;
+        p = 0.246640727 + p * w; p = 1.50140941 + p * w;
+    } else {
+        w = sqrt(w) - 3;
+        p = -0.000200214257;
+        p = 0.000100950558 + p * w; p = 0.00134934322 + p * w; p = -0.00367342844 + p * w;
+        p = 0.00573950773 + p * w; p = -0.0076224613 + p * w; p = 0.00943887047 + p * w;
+        p = 1.00167406 + p * w; p = 2.83297682 + p * w;
+    }
+    // Refine on |y| (erfinv is odd): for |y| > 0.5 solve erfc(x) = 1 - |y| (exact there), which keeps its
+    // precision as erf saturates near 1; d erf / dx = 2 / sqrt(pi) exp(-x^2).
+    REAL a = fabs(y), x = p * a;
+    for (int i = 0; i < 3; i++) {
+        REAL slope = (REAL)1.1283791670955126 * exp(-x * x);
+        x += a > 0.5 ? (erfc(x) - (1 - a)) / slope : (a - erf(x)) / slope;
+    }
+    return y < 0 ? -x : x;
+}
+""",
+}
+
+
+def helper_source(text: str, dev: Device) -> str:
+    """The definitions of the helpers `text` (a kernel's source or expression) calls, for `dev`."""
+    used = [src for name, src in _HELPERS.items() if name + "(" in text]
+    if not used:
+        return ""
+    return f"#define REAL {'double' if dev.fp64 else 'float'}\n" + "".join(used)
+
+
 class VectorAccess:
     """How a template loads and stores `n`-lane vectors at element-aligned addresses.
 
@@ -524,8 +570,9 @@ class FlatKernel:
 
         def render(stream: bool):
             name = "map_flat"
-            src = _MAP_FLAT.render(name=name, out_t=out_t, inputs=ins, scalars=scal, expr=expr, vec=vec, va=va,
-                                   lanes=lanes(out_t), stream=stream)
+            src = helper_source(expr, dev) + _MAP_FLAT.render(
+                name=name, out_t=out_t, inputs=ins, scalars=scal, expr=expr, vec=vec, va=va, lanes=lanes(out_t),
+                stream=stream)
             return src, name, [None] * (1 + len(ins)) + [np.dtype(_NP_OF[t]) for _, t in scal] + [_I64, _I64]
 
         self.dev = dev
@@ -614,7 +661,8 @@ def map_strided(dev: Device, out: View, shape: Sequence[int], inputs: Sequence[t
 
     def render():
         name = "map_strided"
-        src = _MAP_STRIDED.render(name=name, out_t=out_t, inputs=ins, scalars=scal, expr=expr, nd=nd)
+        src = helper_source(expr, dev) + _MAP_STRIDED.render(name=name, out_t=out_t, inputs=ins, scalars=scal,
+                                                             expr=expr, nd=nd)
         nin = len(ins)
         dtypes = [None, _I64] + [None, _I64] * nin + [np.dtype(_NP_OF[t]) for _, t in scal]
         dtypes += [_I64] * ((nd - 1) * (1 + 1 + nin) + 1 + 1 + nin + 1)

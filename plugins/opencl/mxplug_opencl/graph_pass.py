@@ -16,7 +16,7 @@ import numpy as np
 from mxplug.executor.fusion import FusedExpr, OpExpr, fuse_plan
 from mxplug.executor.plan import Plan
 
-from .codegen import _NP_OF, lanes
+from .codegen import _NP_OF, helper_source, lanes
 from .kernels.elemwise import BINARY, BINARY_NAMES, UNARY
 from .runtime import CTYPES, CLArray, Device
 
@@ -67,7 +67,8 @@ def render(expr: FusedExpr, dev: Device) -> tuple[str, str, list]:
     src += body(w, lambda k: f"({w})p{k}[i]", lambda k, o: f"o{k}[i] = ({t})({o});")
     src += ["    }", "}"]
     dtypes = [None] * (n_out + expr.n_inputs) + [np.dtype(_NP_OF[w])] * len(expr.scalars) + [np.int64, np.int64]
-    return "\n".join(src) + "\n", "fused", dtypes
+    text = "\n".join(src) + "\n"
+    return helper_source(text, dev) + text, "fused", dtypes
 
 
 def make_kernel(expr: FusedExpr) -> Callable[..., CLArray | tuple[CLArray, ...]]:

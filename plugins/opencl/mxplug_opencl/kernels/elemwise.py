@@ -64,6 +64,7 @@ UNARY: dict[str, tuple[str, str | None, bool]] = {
     "sigmoid": ("1 / (1 + exp(-x))", None, True),
     "softsign": ("x / (1 + fabs(x))", None, True),
     "erf": ("erf(x)", None, True),
+    "erfinv": ("mx_erfinv(x)", None, False),  # a helper function (codegen._HELPERS): scalar loops only
     "gamma": ("tgamma(x)", None, False),
     "gammaln": ("lgamma(x)", None, False),
 }
