@@ -41,19 +41,30 @@ def _use_host(dev) -> bool:
 
 def _host_matmul(out: CLArray, a: CLArray, b: CLArray, batch: int, M: int, N: int, K: int, ta: bool, tb: bool):
     cl = runtime.cl
-    q = out.device.queue
+    dev = out.device
+    q = dev.queue
     flags = cl.map_flags
-    maps = []
+    maps, events = [], []
 
-    def mapped(arr: CLArray, shape, flag):
-        host, _ = cl.enqueue_map_buffer(q, arr.buf, flag, 0, shape, arr.dtype, is_blocking=True)
+    def view(arr: CLArray, shape, flag):
+        # Host-mapped small arrays (and host-only ones) are read in place; others are mapped, without blocking:
+        # one wait below covers every map (and every command before them: the queue is in order).
+        h = dev.host_view(arr) if dev.host_memory else None
+        if h is not None:
+            return h.reshape(shape)
+        host, event = cl.enqueue_map_buffer(q, arr.buf, flag, 0, shape, arr.dtype, is_blocking=False)
         maps.append(host)
+        events.append(event)
         return host
 
     try:
-        va = mapped(a, (batch, K, M) if ta else (batch, M, K), flags.READ)
-        vb = mapped(b, (batch, N, K) if tb else (batch, K, N), flags.READ)
-        vo = mapped(out, (batch, M, N), flags.WRITE_INVALIDATE_REGION)
+        va = view(a, (batch, K, M) if ta else (batch, M, K), flags.READ)
+        vb = view(b, (batch, N, K) if tb else (batch, K, N), flags.READ)
+        vo = view(out, (batch, M, N), flags.WRITE_INVALIDATE_REGION)
+        if events:
+            events[-1].wait()
+        else:
+            q.finish()
         np.matmul(va.transpose(0, 2, 1) if ta else va, vb.transpose(0, 2, 1) if tb else vb, out=vo)
     finally:
         for host in maps:
