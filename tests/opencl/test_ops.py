@@ -680,3 +680,20 @@ def test_erfinv_against_scipy_to_the_edges(ctx):
     assert_almost_equal(got, special.erfinv(y), rtol=1e-10, atol=0)
     np.testing.assert_array_equal(edges[:2], [np.inf, -np.inf])
     assert np.isnan(edges[2:]).all()
+
+
+@pytest.mark.parametrize("n", [0, 1, 2, 5])
+def test_polygamma_against_scipy(ctx, n):
+    from scipy import special  # the float64 truth (a dependency of the NumPy plugin)
+
+    x = np.array([-7.25, -2.5, -0.5, 1e-3, 0.5, 1.0, 3.7, 12.3, 25.0, 1e6])
+    poles = np.array([0.0, -1.0, -3.0])
+    with mx.fallback("error"):
+        got = mx.nd._polygamma(nd(x, ctx), n=n).asnumpy()
+        at_poles = mx.nd._polygamma(nd(poles, ctx), n=n).asnumpy()
+        check_numeric_gradient(lambda a: mx.nd.gammaln(a), [np.array([0.7, 2.5, 9.0])], ctx=ctx)  # its digamma
+    assert_almost_equal(got, special.polygamma(n, x), rtol=1e-10, atol=0)
+    if n == 0:  # SciPy's digamma: -inf at 0, NaN at the negative integers
+        assert at_poles[0] == -np.inf and np.isnan(at_poles[1:]).all()
+    else:
+        np.testing.assert_array_equal(at_poles, np.full(3, np.inf if n % 2 else -np.inf))

@@ -459,6 +459,46 @@ REAL mx_erfinv(REAL y)
     return y < 0 ? -x : x;
 }
 """,
+    "mx_polygamma": """
+// Polygamma psi^(n)(x): the recurrence psi^(n)(x) = psi^(n)(x + 1) + (-1)^(n+1) n! / x^(n+1) moves x up to
+// x0 = 10 + n (any non-integer x, negative included), where the asymptotic series (Bernoulli numbers) converges
+// to double precision. Poles (x a non-positive integer): -inf for n = 0 at 0 and NaN below (SciPy's digamma),
+// (-1)^(n+1) inf for n >= 1.
+REAL mx_polygamma(REAL x, int n)
+{
+    if (isnan(x)) return x;
+    REAL sign = (n % 2 == 1) ? 1 : -1;  // (-1)^(n+1)
+    if (x <= 0 && x == floor(x)) {
+        if (n == 0) return x == 0 ? -INFINITY : NAN;
+        return sign * INFINITY;
+    }
+    REAL nfact = 1;
+    for (int k = 2; k <= n; k++) nfact *= k;
+    REAL acc = 0, x0 = 10 + n;
+    for (; x < x0; x += 1)
+        acc += n == 0 ? -1 / x : sign * nfact / pown(x, n + 1);
+    // B_2k / (2k)! for k = 1..7
+    const REAL b[7] = {1.0 / 12, -1.0 / 720, 1.0 / 30240, -1.0 / 1209600, 1.0 / 47900160,
+                       -691.0 / 1307674368000.0, 1.0 / 74724249600.0};
+    REAL tail;
+    if (n == 0) {
+        tail = log(x) - 1 / (2 * x);
+        REAL x2 = 1 / (x * x), p = x2;
+        for (int k = 1; k <= 7; k++) { tail -= b[k - 1] * tgamma((REAL)(2 * k)) * p; p *= x2; }
+    } else {
+        REAL f = nfact / n;  // (n-1)!
+        tail = f / pown(x, n) + nfact / (2 * pown(x, n + 1));
+        REAL g = f, p = 1 / pown(x, n);  // g = (2k + n - 1)! built up as k grows
+        for (int k = 1; k <= 7; k++) {
+            g *= (REAL)(2 * k + n - 2) * (2 * k + n - 1);
+            p /= x * x;
+            tail += b[k - 1] * g * p;
+        }
+        tail *= sign;
+    }
+    return acc + tail;
+}
+""",
 }
 
 

@@ -258,6 +258,15 @@ def add_n(*args: CLArray) -> CLArray:
     return out
 
 
+def polygamma(data: CLArray, *, n) -> CLArray:
+    """ψ⁽ⁿ⁾ elementwise through the `mx_polygamma` helper (codegen._HELPERS); integers compute in the compute
+    type and truncate back, as the reference's cast does."""
+    dev = data.device
+    w = dev.compute_type(data.dtype)
+    return map_flat(dev, dev.alloc(data.shape, data.dtype), [("x", data, w)], "mx_polygamma(x, nn)",
+                    scalars=[("nn", "int", int(n))])
+
+
 def make_kernels() -> dict:
     table: dict = {name: unary_kernel(name) for name in UNARY}
     for base, (bcast, same, scal, rscal) in BINARY_NAMES.items():
@@ -267,5 +276,5 @@ def make_kernels() -> dict:
             table[rscal] = scalar_kernel(base, reflected=True)
     for fn in table.values():  # every one of these may run tiny inputs on the host: `mx.explain` says so
         fn.mxplug_explain = host_ops.explain
-    table.update({"clip": clip, "where": where, "add_n": add_n})
+    table.update({"clip": clip, "where": where, "add_n": add_n, "_polygamma": polygamma})
     return table
