@@ -159,7 +159,10 @@ def explain(op: str, ctx, dtype="float32") -> str:
     tail = "".join(f"\n  also: plugin '{e.plugin}' (priority {e.priority}), dtypes {_dtypes(e)}" for e in others)
     # A kernel that chooses among strategies (host BLAS or a device GEMM, tiny inputs on the host...) says how.
     describe_strategy = getattr(entry.fn, "mxplug_explain", None)
-    note = describe_strategy(ctx, dtype) if callable(describe_strategy) else None
+    try:
+        note = describe_strategy(ctx, dtype) if callable(describe_strategy) else None
+    except Exception as e:  # a plugin's note must not break explain: say what it raised instead
+        note = f"(plugin '{entry.plugin}' could not say: {type(e).__name__}: {e})"
     how = f"\n  how: {note}" if note else ""
     return (f"{head}: kernel from plugin '{entry.plugin}' on backend '{backend.name}' "
             f"(priority {entry.priority}), dtypes {_dtypes(entry)}{how}{tail}")

@@ -209,3 +209,16 @@ def test_ops_missing_lists_what_the_backend_lacks(toy, capsys):
     rows = {line.split()[0] for line in capsys.readouterr().out.splitlines()[1:]}
     assert {"exp", "sum", "dot"} <= rows
     assert not rows & (TOY_KEEPS - {"_copyto"}) and "_copyto" not in rows
+
+
+def test_explain_prints_a_kernels_strategy_note_and_survives_a_broken_one():
+    from mxplug import dispatch
+
+    entry = dispatch._select("exp", "numpy", np.dtype("float32"))
+    try:
+        entry.fn.mxplug_explain = lambda ctx, dtype: f"a note for {ctx!r} ({np.dtype(dtype).name})"
+        assert "\n  how: a note for cpu(0) (float32)" in mx.explain("exp", mx.cpu())
+        entry.fn.mxplug_explain = lambda ctx, dtype: 1 / 0
+        assert "how: (plugin 'numpy' could not say: ZeroDivisionError" in mx.explain("exp", mx.cpu())
+    finally:
+        del entry.fn.mxplug_explain
