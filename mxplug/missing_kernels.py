@@ -263,6 +263,17 @@ def _host_backend():
     return host if host is not None and host.available else None
 
 
+def _host_entry(op: str, ctx, dtype: np.dtype):
+    """(the host backend, its kernel entry for `op` and `dtype`), entry None where there is nothing to fall back
+    to (no host kernel, or `ctx` is the host itself)."""
+    from .dispatch import _select
+
+    if ctx.device_type == HOST_DEVICE_TYPE:
+        return None, None
+    host = _host_backend()
+    return host, (_select(op, host.name, np.dtype(dtype)) if host is not None else None)
+
+
 def handler(op: str, ctx, dtype: np.dtype) -> Callable[..., Any] | None:
     """dispatch's missing-kernel hook: a kernel that implements `op` on `ctx` anyway, or None.
 
@@ -270,16 +281,12 @@ def handler(op: str, ctx, dtype: np.dtype) -> Callable[..., Any] | None:
     per the policy. None (no CPU kernel either, or `ctx` is the CPU) lets dispatch raise its own error.
     """
     from . import custom
-    from .dispatch import _select
     from .plugins import backend_for
 
     composed = custom.composition_kernel(op, ctx)
     if composed is not None:
         return composed
-    if ctx.device_type == HOST_DEVICE_TYPE:
-        return None
-    host = _host_backend()
-    entry = _select(op, host.name, np.dtype(dtype)) if host is not None else None
+    host, entry = _host_entry(op, ctx, dtype)
     if entry is None:
         return None
     if policy() == "error":
@@ -290,14 +297,11 @@ def handler(op: str, ctx, dtype: np.dtype) -> Callable[..., Any] | None:
 def describe(op: str, ctx, dtype: np.dtype) -> str | None:
     """What `handler` would do for a missing kernel, in words (for `explain`); None when nothing helps."""
     from . import custom
-    from .dispatch import _dtypes, _select
+    from .dispatch import _dtypes
 
     if custom.composition_kernel(op, ctx) is not None:
         return f"custom operator without a kernel here: runs its forward composition on {ctx!r}"
-    if ctx.device_type == HOST_DEVICE_TYPE:
-        return None
-    host = _host_backend()
-    entry = _select(op, host.name, np.dtype(dtype)) if host is not None else None
+    host, entry = _host_entry(op, ctx, dtype)
     if entry is None:
         return None
     mode = policy()

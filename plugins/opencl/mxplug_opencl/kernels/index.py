@@ -147,19 +147,26 @@ def backward_pick(ograd: CLArray, index: CLArray, *, axis, mode, shape) -> CLArr
     return _scatter_back(dev, out, ograd, index, P, 1, N, Q, mode, "p * Q + q")
 
 
-def _point_rows(op: str, indices: CLArray, shape: tuple[int, ...]) -> CLArray:
-    """The rows of (prod(shape[:M]), prod(shape[M:])) that gather_nd-style points (M, Y...) address, negatives
-    wrapped once; computed on the host, where the range check reads the indices."""
-    dev = indices.device
+def _checked_points(op: str, indices: CLArray, shape: tuple[int, ...]) -> np.ndarray:
+    """gather_nd-style points (M, Y...) read on the host as (M, Y) int64, each in range of its axis after wrapping
+    negatives once (else IndexingError naming the first bad index, as the reference)."""
     M = indices.shape[0]
-    idx = dev.download(indices).astype(np.int64).reshape(M, -1)
+    idx = indices.device.download(indices).astype(np.int64).reshape(M, -1)
     for k in range(M):
         bad = (idx[k] < -shape[k]) | (idx[k] >= shape[k])
         if bad.any():
             raise IndexingError(f"operator '{op}': index {int(idx[k][bad][0])} is out of bounds for axis {k} with "
                                 f"size {shape[k]}")
+    return idx
+
+
+def _point_rows(op: str, indices: CLArray, shape: tuple[int, ...]) -> CLArray:
+    """The rows of (prod(shape[:M]), prod(shape[M:])) that the points address, negatives wrapped."""
+    M = indices.shape[0]
+    idx = _checked_points(op, indices, shape)
     idx = np.where(idx < 0, idx + np.array(shape[:M]).reshape(-1, 1), idx)
-    return dev.upload(np.ravel_multi_index(tuple(idx), shape[:M]) if M else np.zeros(idx.shape[1], np.int64))
+    rows = np.ravel_multi_index(tuple(idx), shape[:M]) if M else np.zeros(idx.shape[1], np.int64)
+    return indices.device.upload(rows)
 
 
 def _scatter_points(op: str, out: CLArray, values: CLArray, indices: CLArray, **how) -> CLArray:
@@ -247,12 +254,7 @@ def one_hot(indices: CLArray, *, depth, on_value, off_value, dtype) -> CLArray:
 def gather_nd(data: CLArray, indices: CLArray) -> CLArray:
     dev = data.device
     M = indices.shape[0]
-    idx = dev.download(indices).astype(np.int64)
-    for k in range(M):  # out of range (after wrapping negatives once) is an error, as in the reference
-        bad = (idx[k] < -data.shape[k]) | (idx[k] >= data.shape[k])
-        if bad.any():
-            raise IndexingError(f"operator 'gather_nd': index {int(idx[k][bad][0])} is out of bounds for axis {k} "
-                                f"with size {data.shape[k]}")
+    _checked_points("gather_nd", indices, data.shape)  # the kernel wraps negatives itself
     Y = indices.size // M if M else 0
     T = math.prod(data.shape[M:])
     out = dev.alloc(indices.shape[1:] + data.shape[M:], data.dtype)

@@ -209,6 +209,40 @@ def _geometry3(geo, spatial):
     return nc.geometry3(spatial, geo.out, geo.kernel, geo.stride, geo.pad_lo, geo.dilate)
 
 
+def _channels_first(x: CLArray) -> CLArray:
+    """(N, C, spatial...) → (C, N, P) contiguous: the GEMM operand layout of a convolution's output gradient."""
+    N, C = x.shape[:2]
+    P = x.size // max(N * C, 1)
+    out = x.device.alloc((C, N, P), x.dtype)
+    map_strided(x.device, whole(out), (C, N, P), [("a", View(x, 0, (P, C * P, 1)), _w(x.device, x.dtype))], "a")
+    return out
+
+
+def _batch_first(y: CLArray, shape: tuple[int, ...], bias: CLArray | None = None) -> CLArray:
+    """A GEMM result (C, N, P) (groups stacked along C) as a new (N, C, spatial...) array of `shape`, plus the
+    bias along C."""
+    dev = y.device
+    N, C = shape[:2]
+    P = math.prod(shape[2:])
+    out = dev.alloc(shape, y.dtype)
+    w = _w(dev, y.dtype)
+    ins = [("a", View(y, 0, (P, N * P, 1)), w)]  # y as (C, N, P) read in (N, C, P) order
+    if bias is not None:
+        ins.append(("b", View(bias, 0, (0, 1, 0)), w))
+    map_strided(dev, whole(_reshaped(out, (N, C, P))), (N, C, P), ins, "a + b" if bias is not None else "a")
+    return out
+
+
+def _bias_grad(g_cnp: CLArray) -> CLArray:
+    """The bias gradient: the row sums of a (C, N, P) output gradient."""
+    dev = g_cnp.device
+    C = g_cnp.shape[0]
+    db = dev.alloc((C,), g_cnp.dtype)
+    K = g_cnp.size // max(C, 1)
+    return reduce_axk(dev, db, g_cnp, C, K, 1, Reduction("0", "acc + v", vcombine="acc + v"), _w(dev, db.dtype),
+                      count=K)
+
+
 def convolution(data: CLArray, weight: CLArray, bias: CLArray | None = None, **attrs) -> CLArray:
     dev = data.device
     geo = conv_geometry(attrs, data.shape)
@@ -220,13 +254,7 @@ def convolution(data: CLArray, weight: CLArray, bias: CLArray | None = None, **a
     y = dev.alloc((G, F // G, N * P), data.dtype)
     matmul(y, weight, cols, G, F // G, N * P, C // G * KK, False, False)
     del cols  # back to the pool for the next layer
-    out = dev.alloc((N, F, *geo.out), data.dtype)
-    w = _w(dev, data.dtype)
-    ins = [("a", View(y, 0, (P, N * P, 1)), w)]  # y as (F, N, P) read in (N, F, P) order
-    if bias is not None:
-        ins.append(("b", View(bias, 0, (0, 1, 0)), w))
-    map_strided(dev, whole(_reshaped(out, (N, F, P))), (N, F, P), ins, "a + b" if bias is not None else "a")
-    return out
+    return _batch_first(y, (N, F, *geo.out), bias)
 
 
 def backward_convolution(ograd: CLArray, data: CLArray, weight: CLArray, **attrs):
@@ -236,10 +264,7 @@ def backward_convolution(ograd: CLArray, data: CLArray, weight: CLArray, **attrs
     N, C = data.shape[:2]
     F, G = weight.shape[0], geo.groups
     P, KK = math.prod(geo.out), math.prod(geo.kernel)
-    w = _w(dev, data.dtype)
-    # dY as (F, N, P): the GEMMs' operand, and its row sums are the bias gradient
-    dy = dev.alloc((F, N, P), data.dtype)
-    map_strided(dev, whole(dy), (F, N, P), [("a", View(ograd, 0, (P, F * P, 1)), w)], "a")
+    dy = _channels_first(ograd)  # (F, N, P): the GEMMs' operand, and its row sums are the bias gradient
     cols = nc.im2col(dev, data, g3)
     dw = dev.alloc(weight.shape, weight.dtype)
     matmul(dw, dy, cols, G, F // G, C // G * KK, N * P, False, True)
@@ -247,11 +272,7 @@ def backward_convolution(ograd: CLArray, data: CLArray, weight: CLArray, **attrs
     dcols = cols
     matmul(dcols, weight, dy, G, C // G * KK, N * P, F // G, True, False)
     dx = nc.col2im(dev, dcols, data.shape, g3)
-    db = dev.alloc((F,), data.dtype)
-    if attrs["no_bias"]:
-        dev.fill(db, 0)
-    else:
-        reduce_axk(dev, db, dy, F, N * P, 1, Reduction("0", "acc + v", vcombine="acc + v"), w, count=N * P)
+    db = dev.fill(dev.alloc((F,), data.dtype), 0) if attrs["no_bias"] else _bias_grad(dy)
     return dx, dw, db
 
 
@@ -260,15 +281,6 @@ def _adjoint(attrs, data: CLArray):
     """(geometry of the convolution whose data gradient the Deconvolution is, the Deconvolution's output shape)."""
     geo = deconv_geometry(attrs, data.shape)
     return geo._replace(out=tuple(data.shape[2:])), (data.shape[0], attrs["num_filter"], *geo.out)
-
-
-def _channels_first(x: CLArray) -> CLArray:
-    """(N, C, spatial...) → (C, N, P) contiguous: the GEMM operand layout of a convolution's output gradient."""
-    N, C = x.shape[:2]
-    P = x.size // max(N * C, 1)
-    out = x.device.alloc((C, N, P), x.dtype)
-    map_strided(x.device, whole(out), (C, N, P), [("a", View(x, 0, (P, C * P, 1)), _w(x.device, x.dtype))], "a")
-    return out
 
 
 def deconvolution(data: CLArray, weight: CLArray, bias: CLArray | None = None, **attrs) -> CLArray:
@@ -302,17 +314,8 @@ def backward_deconvolution(ograd: CLArray, data: CLArray, weight: CLArray, **att
     matmul(dw, xd, cols, G, C // G, F // G * KK, N * P, False, True)
     dxc = dev.alloc((G, C // G, N * P), data.dtype)
     matmul(dxc, weight, cols, G, C // G, N * P, F // G * KK, False, False)
-    dx = dev.alloc(data.shape, data.dtype)
-    w = _w(dev, data.dtype)
-    map_strided(dev, whole(_reshaped(dx, (N, C, P))), (N, C, P), [("a", View(dxc, 0, (P, N * P, 1)), w)], "a")
-    db = dev.alloc((F,), data.dtype)
-    if attrs["no_bias"]:
-        dev.fill(db, 0)
-    else:
-        gd = _channels_first(ograd)
-        reduce_axk(dev, db, gd, F, gd.size // max(F, 1), 1, Reduction("0", "acc + v", vcombine="acc + v"), w,
-                   count=gd.size // max(F, 1))
-    return dx, dw, db
+    db = dev.fill(dev.alloc((F,), data.dtype), 0) if attrs["no_bias"] else _bias_grad(_channels_first(ograd))
+    return _batch_first(dxc, data.shape), dw, db
 
 
 # -- UpSampling ---------------------------------------------------------------------------------------------------
